@@ -1,0 +1,202 @@
+// transfer._C: the CPU kernels over NumPy buffers. The Python layer validates inputs first;
+// the checks here only guard the memory the kernels touch. The GIL is released while they run.
+#include <omp.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
+#include "color/color.h"
+#include "histogram/histogram.h"
+#include "idt/idt.h"
+#include "regrain/regrain.h"
+
+namespace py = pybind11;
+
+namespace {
+
+template <class T>
+using carray = py::array_t<T, py::array::c_style | py::array::forcecast>;
+
+void require(bool ok, const std::string& msg) {
+  if (!ok) throw py::value_error(msg);
+}
+
+// A float32, C-contiguous, writable array that a kernel updates in place (no silent copy).
+float* inplace_float(py::array& a, const char* name) {
+  require(a.dtype().is(py::dtype::of<float>()) && (a.flags() & py::array::c_style) && a.writeable(),
+          std::string(name) + " must be a writable C-contiguous float32 array");
+  return static_cast<float*>(a.mutable_data());
+}
+
+std::vector<double> ranges(const std::vector<double>& v, size_t channels, const char* name) {
+  require(v.size() == channels, std::string(name) + " needs one value per channel");
+  return v;
+}
+
+carray<float> color_convert(const carray<float>& in, void (*fn)(const float*, float*, int64_t)) {
+  require(in.ndim() >= 1 && in.shape(in.ndim() - 1) == 3, "expected an array of shape (..., 3)");
+  std::vector<py::ssize_t> shape(in.shape(), in.shape() + in.ndim());
+  carray<float> out(shape);
+  const int64_t n = in.size() / 3;
+  const float* src = in.data();
+  float* dst = out.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    fn(src, dst, n);
+  }
+  return out;
+}
+
+template <class T>
+py::array_t<int64_t> histogram(const carray<T>& x, int bins, const std::vector<double>& lo,
+                               const std::vector<double>& hi) {
+  require(x.ndim() == 2 && x.shape(1) >= 1 && x.shape(1) <= 4, "x must have shape (n, 1..4)");
+  require(bins >= 1, "bins must be positive");
+  const int channels = static_cast<int>(x.shape(1));
+  auto l = ranges(lo, channels, "lo"), h = ranges(hi, channels, "hi");
+  for (int c = 0; c < channels; ++c) require(h[c] > l[c], "hi must exceed lo");
+  py::array_t<int64_t> counts({static_cast<py::ssize_t>(channels), static_cast<py::ssize_t>(bins)});
+  const T* src = x.data();
+  int64_t* dst = counts.mutable_data();
+  {
+    py::gil_scoped_release nogil;
+    transfer::hist::histogram_cpu<T>(src, x.shape(0), channels, bins, l.data(), h.data(), dst);
+  }
+  return counts;
+}
+
+// Validates per-channel bin maps (channels, bins) and their ranges; returns bins.
+int check_bin_map(const carray<float>& left, const carray<float>& right, int channels,
+                  const std::vector<double>& lo, const std::vector<double>& hi) {
+  require(left.ndim() == 2 && left.shape(0) == channels && left.shape(1) >= 1,
+          "left must have shape (channels, bins)");
+  require(right.ndim() == 2 && right.shape(0) == channels && right.shape(1) == left.shape(1),
+          "right must have the shape of left");
+  require(lo.size() == static_cast<size_t>(channels) && hi.size() == lo.size(),
+          "lo and hi need one value per channel");
+  for (int c = 0; c < channels; ++c) require(hi[c] > lo[c], "hi must exceed lo");
+  return static_cast<int>(left.shape(1));
+}
+
+void check_rotation(const carray<float>& R) {
+  require(R.ndim() == 2 && R.shape(0) == 3 && R.shape(1) == 3, "R must be 3x3");
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_C, m) {
+  m.doc() = "transfer CPU kernels (C++17, OpenMP)";
+
+  m.def("get_num_threads", [] { return omp_get_max_threads(); });
+  m.def("set_num_threads", [](int n) {
+    require(n >= 1, "thread count must be positive");
+    omp_set_num_threads(n);
+  });
+
+  m.def("srgb_to_lab", [](const carray<float>& rgb) {
+    return color_convert(rgb, transfer::color::srgb_to_lab_cpu);
+  }, py::arg("rgb"), "sRGB in [0, 1] (..., 3) -> CIELab (..., 3), float32.");
+  m.def("lab_to_srgb", [](const carray<float>& lab) {
+    return color_convert(lab, transfer::color::lab_to_srgb_cpu);
+  }, py::arg("lab"), "CIELab (..., 3) -> sRGB clipped to [0, 1] (..., 3), float32.");
+
+  // Overloads tried in order; noconvert keeps each dtype on its own exact path.
+  m.def("histogram", &histogram<uint8_t>, py::arg("x").noconvert(), py::arg("bins"), py::arg("lo"),
+        py::arg("hi"));
+  m.def("histogram", &histogram<uint16_t>, py::arg("x").noconvert(), py::arg("bins"),
+        py::arg("lo"), py::arg("hi"));
+  m.def("histogram", &histogram<float>, py::arg("x"), py::arg("bins"), py::arg("lo"),
+        py::arg("hi"), "Per-channel counts (channels, bins) of x (n, channels) over [lo, hi).");
+
+  m.def("apply_bin_map", [](const carray<float>& x, const carray<float>& left,
+                            const carray<float>& right, const std::vector<double>& lo,
+                            const std::vector<double>& hi) {
+    require(x.ndim() == 2 && x.shape(1) >= 1 && x.shape(1) <= 4, "x must have shape (n, 1..4)");
+    const int channels = static_cast<int>(x.shape(1));
+    const int bins = check_bin_map(left, right, channels, lo, hi);
+    carray<float> out({x.shape(0), x.shape(1)});
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::hist::apply_bin_map_cpu(x.data(), x.shape(0), channels, left.data(), right.data(),
+                                        bins, lo.data(), hi.data(), dst);
+    }
+    return out;
+  }, py::arg("x"), py::arg("left"), py::arg("right"), py::arg("lo"), py::arg("hi"),
+     "Per-channel piecewise-affine map: inside bin k of [lo, hi) from left[c, k] to right[c, k].");
+
+  m.def("apply_lut_u8", [](const carray<uint8_t>& x, const carray<uint8_t>& lut) {
+    require(x.ndim() == 3 && x.shape(2) >= 1 && x.shape(2) <= 4, "x must have shape (h, w, 1..4)");
+    require(lut.ndim() == 2 && lut.shape(1) == 256 && lut.shape(0) <= x.shape(2),
+            "lut must have shape (channels, 256)");
+    carray<uint8_t> out({x.shape(0), x.shape(1), x.shape(2)});
+    const uint8_t *src = x.data(), *table = lut.data();
+    uint8_t* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::hist::apply_lut_u8_cpu(src, x.shape(0) * x.shape(1), static_cast<int>(x.shape(2)),
+                                       table, static_cast<int>(lut.shape(0)), dst);
+    }
+    return out;
+  }, py::arg("x"), py::arg("lut"),
+     "8-bit look-up per channel; channels beyond the table (alpha) are copied.");
+
+  m.def("idt_projected_range", [](const carray<float>& x, const carray<float>& R) {
+    require(x.ndim() == 2 && x.shape(1) == 3, "x must have shape (n, 3)");
+    check_rotation(R);
+    std::vector<double> mins(3), maxs(3);
+    {
+      py::gil_scoped_release nogil;
+      transfer::idt::projected_range_cpu(x.data(), x.shape(0), R.data(), mins.data(), maxs.data());
+    }
+    return py::make_tuple(mins, maxs);
+  }, py::arg("x"), py::arg("R"));
+
+  m.def("idt_projected_histogram", [](const carray<float>& x, const carray<float>& R, int bins,
+                                      const std::vector<double>& lo, const std::vector<double>& hi) {
+    require(x.ndim() == 2 && x.shape(1) == 3, "x must have shape (n, 3)");
+    require(bins >= 1, "bins must be positive");
+    check_rotation(R);
+    auto l = ranges(lo, 3, "lo"), h = ranges(hi, 3, "hi");
+    for (int c = 0; c < 3; ++c) require(h[c] > l[c], "hi must exceed lo");
+    py::array_t<int64_t> counts({py::ssize_t{3}, static_cast<py::ssize_t>(bins)});
+    int64_t* dst = counts.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::idt::projected_histogram_cpu(x.data(), x.shape(0), R.data(), bins, l.data(),
+                                             h.data(), dst);
+    }
+    return counts;
+  }, py::arg("x"), py::arg("R"), py::arg("bins"), py::arg("lo"), py::arg("hi"));
+
+  m.def("idt_update", [](py::array x, const carray<float>& R, const carray<float>& left,
+                         const carray<float>& right, const std::vector<double>& lo,
+                         const std::vector<double>& hi, float relax) {
+    float* px = inplace_float(x, "x");
+    require(x.ndim() == 2 && x.shape(1) == 3, "x must have shape (n, 3)");
+    check_rotation(R);
+    const int bins = check_bin_map(left, right, 3, lo, hi);
+    py::gil_scoped_release nogil;
+    transfer::idt::update_cpu(px, x.shape(0), R.data(), left.data(), right.data(), bins, lo.data(),
+                              hi.data(), relax);
+  }, py::arg("x"), py::arg("R"), py::arg("left"), py::arg("right"), py::arg("lo"), py::arg("hi"),
+     py::arg("relax"), "In place: x += relax * R^T (t(R x) - R x), t the per-axis bin maps.");
+
+  m.def("regrain_solve_level", [](py::array out, const carray<float>& in, const carray<float>& col,
+                                  int iterations, int level, float smoothness) {
+    float* po = inplace_float(out, "out");
+    require(out.ndim() == 3, "out must have shape (h, w, c)");
+    require(in.ndim() == 3 && col.ndim() == 3, "in and col must have shape (h, w, c)");
+    for (int d = 0; d < 3; ++d)
+      require(in.shape(d) == out.shape(d) && col.shape(d) == out.shape(d),
+              "out, in and col must have the same shape");
+    require(iterations >= 0 && smoothness > 0, "iterations >= 0 and smoothness > 0 required");
+    py::gil_scoped_release nogil;
+    transfer::regrain::solve_level_cpu(po, in.data(), col.data(), out.shape(0), out.shape(1),
+                                       static_cast<int>(out.shape(2)), iterations, level, smoothness);
+  }, py::arg("out"), py::arg("in"), py::arg("col"), py::arg("iterations"), py::arg("level"),
+     py::arg("smoothness"));
+}

@@ -1,0 +1,33 @@
+#include "regrain/regrain.h"
+
+#include <cmath>
+#include <utility>
+#include <vector>
+
+#include "common/parallel.h"
+#include "regrain/regrain_kernel.h"
+
+namespace transfer::regrain {
+
+void solve_level_cpu(float* out, const float* in, const float* col, int64_t h, int64_t w, int c,
+                     int iterations, int level, float smoothness) {
+  const int64_t n = h * w;
+  std::vector<float> psi(n), phi(n), next(n * c);
+  parallel_for(n, [&](int64_t p) {
+    weights_px(in, h, w, c, p / w, p % w, level, smoothness, &psi[p], &phi[p]);
+  });
+  // Double-buffered Jacobi steps: each pixel reads only the previous iterate, so the result
+  // does not depend on the thread count.
+  float* cur = out;
+  float* nxt = next.data();
+  for (int it = 0; it < iterations; ++it) {
+    parallel_for(n, [&](int64_t p) {
+      step_px(cur, in, col, psi.data(), phi.data(), h, w, c, p / w, p % w, nxt);
+    });
+    std::swap(cur, nxt);
+  }
+  if (cur != out)
+    parallel_for(n * c, [&](int64_t i) { out[i] = cur[i]; });
+}
+
+}  // namespace transfer::regrain

@@ -1,0 +1,140 @@
+"""The command line, end to end on temporary files, in a separate process."""
+
+import hashlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from transfer.io import read_image
+
+from conftest import ROOT
+from test_io import _bad_files, huge_png
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "transfer", *map(str, args)], capture_output=True,
+                          text=True, cwd=cwd, env=env, timeout=120)
+
+
+@pytest.fixture
+def files(tmp_path, astronaut, coffee, chelsea):
+    for name, img in [("src.png", astronaut), ("ref1.jpg", coffee), ("ref2.png", chelsea)]:
+        Image.fromarray(img).save(tmp_path / name)
+    return tmp_path
+
+
+def digest(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir() if p.is_file()}
+
+
+def test_default_output_next_to_source(files):
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", files / "ref2.png", "-q")
+    assert r.returncode == 0, r.stderr
+    out = read_image(files / "src.idt.png")
+    assert out.shape == (256, 256, 3) and out.dtype == np.uint8
+
+
+@pytest.mark.parametrize("method", ["reinhard", "histogram", "mkl", "idt"])
+def test_methods_and_output_formats(files, method):
+    out = files / f"o_{method}.tif"
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", method,
+            "--out", out, "--strength", "0.7", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str(out)
+    assert read_image(out).shape == (256, 256, 3)
+
+
+def test_existing_output_needs_overwrite(files):
+    out = files / "o.png"
+    out.write_bytes(b"precious")
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", out)
+    assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
+    assert out.read_bytes() == b"precious"
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", out, "--overwrite")
+    assert r.returncode == 0 and read_image(out).shape == (256, 256, 3)
+
+
+def test_refuses_to_overwrite_an_input(files):
+    before = digest(files)
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--out", files / "ref2.png",
+            "--overwrite")
+    assert r.returncode == 2 and "is one of the input images" in r.stderr
+    assert digest(files) == before
+
+
+def test_list_methods_help_version():
+    r = run("--list-methods")
+    assert r.returncode == 0 and all(m in r.stdout for m in ("idt", "mkl", "reinhard", "histogram"))
+    r = run("--help")
+    assert r.returncode == 0 and "--refs" in r.stdout and "default method is 'idt'" in r.stdout
+    r = run("--version")
+    assert r.returncode == 0 and r.stdout.startswith("transfer ")
+
+
+def _assert_bad(result, *needles):
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for n in needles:
+        assert n in lines[0], lines[0]
+
+
+def test_bad_input_files(files, astronaut):
+    messages = _bad_files(files, astronaut)
+    huge_png(files / "huge.png")
+    Image.fromarray(astronaut[:1, :1]).save(files / "one.png")
+    Image.fromarray(astronaut[..., 0]).save(files / "gray.png")
+    cases = {name: text.split("\\")[0] for name, text in messages.items()}
+    cases["huge.png"] = "declares 100000x100000 pixels"
+    cases["gray.png"] = "grayscale"
+    before = digest(files)
+    for name, needle in cases.items():
+        for role in ("src", "ref"):
+            args = (["--src", files / name, "--refs", files / "ref1.jpg"] if role == "src"
+                    else ["--src", files / "src.png", "--refs", files / "ref1.jpg", files / name])
+            r = run(*args, "--out", files / "out.png")
+            _assert_bad(r, name, needle)
+    assert digest(files) == before  # inputs untouched, no output written
+    # a 1x1 source is tiny but valid
+    r = run("--src", files / "one.png", "--refs", files / "ref1.jpg", "--out", files / "one_out.png")
+    assert r.returncode == 0, r.stderr
+
+
+def test_bad_usage(files):
+    cases = [
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "magic"], "invalid choice"),
+        (["--src", files / "src.png"], "--src and --refs are required"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "o.gifx"],
+         "unknown output format"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "no" / "o.png"],
+         "does not exist"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--weights", "1", "2"],
+         "weights has 2 values for 1"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--strength", "3"], "strength"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--iterations", "0"], "iterations"),
+    ]
+    before = digest(files)
+    for args, needle in cases:
+        _assert_bad(run(*args), needle)
+    assert digest(files) == before
+
+
+def test_mismatched_channel_counts(files, astronaut):
+    rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
+    Image.fromarray(rgba).save(files / "rgba.png")
+    Image.fromarray(np.dstack([astronaut[..., 0], astronaut[..., 1]]), mode="LA").save(files / "la.png")
+    # RGBA source with RGB references: alpha is carried through
+    r = run("--src", files / "rgba.png", "--refs", files / "ref1.jpg", "--out", files / "o.png")
+    assert r.returncode == 0, r.stderr
+    out = read_image(files / "o.png")
+    assert out.shape == (256, 256, 4) and (out[..., 3] == 255).all()
+    # a gray + alpha reference has no color to give
+    _assert_bad(run("--src", files / "src.png", "--refs", files / "la.png", "--out", files / "p.png"),
+                "la.png", "grayscale")
+    assert not (files / "p.png").exists()

@@ -1,0 +1,30 @@
+"""transfer: color transfer between images.
+
+Pipeline, from the bottom up:
+  * native kernels (csrc/ -> ``transfer._C``, and ``transfer._cuda`` when built);
+  * :mod:`transfer.color`: sRGB <-> CIELab on those kernels;
+  * :mod:`transfer.classical`: global transfers (Reinhard, histogram, MKL, IDT);
+  * :mod:`transfer.io`: reading and writing image files;
+  * :mod:`transfer.cli`: ``python -m transfer``.
+"""
+
+from ._native import cuda_available, cuda_built
+from ._version import __version__
+from .classical import histogram, idt, mkl, reinhard
+from .color import lab2rgb, rgb2lab
+from .errors import CudaUnavailableError, ImageReadError, InputError
+
+__all__ = [
+    "__version__",
+    "cuda_available",
+    "cuda_built",
+    "reinhard",
+    "histogram",
+    "mkl",
+    "idt",
+    "rgb2lab",
+    "lab2rgb",
+    "InputError",
+    "ImageReadError",
+    "CudaUnavailableError",
+]

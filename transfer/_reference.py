@@ -1,0 +1,174 @@
+"""Slow, obviously correct NumPy references of the native kernels and the classical methods.
+
+Tests compare the C++ (and CUDA) results against these. They favour the textbook formula
+over speed: float64 everywhere, explicit loops where they make the definition plain.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.linalg import sqrtm
+
+# ---- kernels ------------------------------------------------------------------------------------
+
+
+def histogram(x: np.ndarray, bins: int, lo, hi) -> np.ndarray:
+    """Counts (channels, bins) of x (n, channels) in equal bins over [lo, hi); values outside
+    fall in the end bins."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros((x.shape[1], bins), dtype=np.int64)
+    for c in range(x.shape[1]):
+        idx = np.floor((x[:, c] - lo[c]) * (bins / (hi[c] - lo[c])))
+        idx = np.clip(idx, 0, bins - 1).astype(np.int64)
+        out[c] = np.bincount(idx, minlength=bins)
+    return out
+
+
+def apply_bin_map(x: np.ndarray, left: np.ndarray, right: np.ndarray, lo, hi) -> np.ndarray:
+    """Per channel c: inside bin k of [lo[c], hi[c]) go linearly from left[c, k] to right[c, k]."""
+    out = np.empty(x.shape, dtype=np.float64)
+    bins = left.shape[1]
+    for c in range(x.shape[1]):
+        t = (x[:, c].astype(np.float64) - lo[c]) * (bins / (hi[c] - lo[c]))
+        k = np.clip(np.floor(t), 0, bins - 1).astype(int)
+        f = np.clip(t - k, 0, 1)
+        out[:, c] = left[c, k] + f * (right[c, k] - left[c, k])
+    return out
+
+
+def _quantile(ref_cdf, edges, q, strict):
+    """Smallest y with F(y) >= q (strict=False) or F(y) > q (strict=True), F piecewise linear
+    through (edges, ref_cdf); by a scan over the bins."""
+    if strict and q >= 1.0:
+        strict = False
+    width = edges[1] - edges[0]
+    for j in range(1, len(edges)):
+        reached = ref_cdf[j] > q if strict else ref_cdf[j] >= q
+        if reached and ref_cdf[j] > 0:
+            step = ref_cdf[j] - ref_cdf[j - 1]
+            frac = (q - ref_cdf[j - 1]) / step if step > 0 else 0.0
+            return edges[j - 1] + min(max(frac, 0.0), 1.0) * width
+    return edges[-1]
+
+
+def _pooled_cdf(ref_counts, ref_weights):
+    ref_cdf = np.zeros(len(ref_counts[0]) + 1)
+    for w, counts in zip(ref_weights, ref_counts):
+        if np.sum(counts) > 0:
+            ref_cdf[1:] += w * np.cumsum(counts) / np.sum(counts)
+    return ref_cdf / ref_cdf[-1]
+
+
+def cdf_transfer_map(src_counts, ref_counts, ref_weights, lo, hi):
+    """Loop version of :func:`transfer.classical.cdf_transfer_map`: per source bin, the
+    reference quantiles of the source CDF at its two edges (limits from inside the bin)."""
+    bins = len(src_counts)
+    edges = np.linspace(lo, hi, bins + 1)
+    ref_cdf = _pooled_cdf(ref_counts, ref_weights)
+    src_cdf = np.concatenate([[0.0], np.cumsum(src_counts)]) / np.sum(src_counts)
+    left = np.array([_quantile(ref_cdf, edges, src_cdf[k], strict=True) for k in range(bins)])
+    right = np.array([_quantile(ref_cdf, edges, src_cdf[k + 1], strict=False) for k in range(bins)])
+    return left, right
+
+
+def mid_quantile_map(src_counts, ref_counts, ref_weights, lo, hi):
+    """Loop version of :func:`transfer.classical.mid_quantile_map`."""
+    bins = len(src_counts)
+    edges = np.linspace(lo, hi, bins + 1)
+    ref_cdf = _pooled_cdf(ref_counts, ref_weights)
+    src_cdf = np.concatenate([[0.0], np.cumsum(src_counts)]) / np.sum(src_counts)
+    return np.array([_quantile(ref_cdf, edges, 0.5 * (src_cdf[k] + src_cdf[k + 1]), strict=False)
+                     for k in range(bins)])
+
+
+def regrain_solve_level(out, original, transferred, iterations, level, smoothness):
+    """Pitie et al.'s grain-reduction iterations at one level (their MATLAB code, in NumPy)."""
+    out = out.astype(np.float64)
+    i0 = original.astype(np.float64)
+    col = transferred.astype(np.float64)
+
+    def shift(a, dy, dx):  # a[y + dy, x + dx] with the border pixel repeated
+        h, w = a.shape[:2]
+        ys = np.clip(np.arange(h) + dy, 0, h - 1)
+        xs = np.clip(np.arange(w) + dx, 0, w - 1)
+        return a[ys][:, xs]
+
+    gx = shift(i0, 0, 1) - shift(i0, 0, -1)
+    gy = shift(i0, 1, 0) - shift(i0, -1, 0)
+    delta = np.sqrt((gx**2 + gy**2).sum(axis=2, keepdims=True))
+    psi = np.minimum(256 * delta / 5, 1)
+    phi = 30 * 2.0**-level / (1 + 10 * delta / smoothness)
+    neighbours = [(0, 1), (1, 0), (0, -1), (-1, 0)]
+    wn = [(shift(phi, dy, dx) + phi) / 2 for dy, dx in neighbours]
+    for _ in range(iterations):
+        num = psi * col
+        for (dy, dx), w in zip(neighbours, wn):
+            num = num + w * (shift(out, dy, dx) - shift(i0, dy, dx) + i0)
+        den = psi + sum(wn)
+        out = num / (den + 1e-6) * 0.8 + 0.2 * out
+    return out
+
+
+# ---- classical methods, on float64 RGB in [0, 1] ------------------------------------------------
+
+
+def reinhard(src: np.ndarray, refs, weights=None) -> np.ndarray:
+    from skimage.color import lab2rgb, rgb2lab
+
+    weights = np.full(len(refs), 1 / len(refs)) if weights is None else np.asarray(weights) / np.sum(weights)
+    lab = rgb2lab(src)
+    ref_labs = [rgb2lab(r).reshape(-1, 3) for r in refs]
+    mu_r = sum(w * r.mean(0) for w, r in zip(weights, ref_labs))
+    var_r = sum(w * (r.var(0) + r.mean(0) ** 2) for w, r in zip(weights, ref_labs)) - mu_r**2
+    mu_s, sd_s = lab.reshape(-1, 3).mean(0), lab.reshape(-1, 3).std(0)
+    return lab2rgb((lab - mu_s) / sd_s * np.sqrt(var_r) + mu_r)
+
+
+def mkl(src: np.ndarray, refs, weights=None) -> np.ndarray:
+    weights = np.full(len(refs), 1 / len(refs)) if weights is None else np.asarray(weights) / np.sum(weights)
+    xs = src.reshape(-1, 3)
+    mu_s, cov_s = xs.mean(0), np.cov(xs.T, bias=True)
+    rs = [r.reshape(-1, 3) for r in refs]
+    mu_r = sum(w * r.mean(0) for w, r in zip(weights, rs))
+    cov_r = sum(w * (np.cov(r.T, bias=True) + np.outer(r.mean(0), r.mean(0))) for w, r in zip(weights, rs))
+    cov_r -= np.outer(mu_r, mu_r)
+    half = np.real(sqrtm(cov_s))
+    half_inv = np.linalg.inv(half)
+    t = half_inv @ np.real(sqrtm(half @ cov_r @ half)) @ half_inv
+    return np.clip((xs - mu_s) @ t + mu_r, 0, 1).reshape(src.shape)
+
+
+def histogram_levels(src: np.ndarray, refs, levels: int, weights=None) -> np.ndarray:
+    """Histogram matching of an integer-valued source (values k / (levels - 1)): each level
+    goes to the pooled reference quantile of its mid-rank."""
+    weights = np.full(len(refs), 1 / len(refs)) if weights is None else np.asarray(weights) / np.sum(weights)
+    half = 0.5 / (levels - 1)
+    out = np.empty_like(src, dtype=np.float64)
+    for c in range(3):
+        s = np.rint(src[..., c] * (levels - 1)).astype(np.int64)
+        counts = np.bincount(s.ravel(), minlength=levels)
+        ref_counts = [histogram(r[..., c].reshape(-1, 1), levels, [-half], [1 + half])[0] for r in refs]
+        lut = mid_quantile_map(counts, ref_counts, weights, -half, 1 + half)
+        out[..., c] = lut[s]
+    return np.clip(out, 0, 1)
+
+
+def idt(src: np.ndarray, refs, rotations, bins: int, weights=None) -> np.ndarray:
+    """Iterative distribution transfer, one NumPy 1-D transfer per axis per rotation."""
+    weights = np.full(len(refs), 1 / len(refs)) if weights is None else np.asarray(weights) / np.sum(weights)
+    x = src.reshape(-1, 3).astype(np.float64)
+    rs = [r.reshape(-1, 3).astype(np.float64) for r in refs]
+    for rot in np.asarray(rotations, dtype=np.float64):
+        p = x @ rot.T
+        pr = [r @ rot.T for r in rs]
+        lo = np.minimum(p.min(0), np.min([q.min(0) for q in pr], axis=0)) - 1e-6
+        hi = np.maximum(p.max(0), np.max([q.max(0) for q in pr], axis=0)) + 1e-6
+        src_counts = histogram(p, bins, lo, hi)
+        ref_counts = [histogram(q, bins, lo, hi) for q in pr]
+        d = np.empty_like(p)
+        for a in range(3):
+            left, right = cdf_transfer_map(src_counts[a], [rc[a] for rc in ref_counts], weights,
+                                           lo[a], hi[a])
+            d[:, a] = apply_bin_map(p[:, [a]], left[None], right[None], [lo[a]], [hi[a]])[:, 0] - p[:, a]
+        x = x + d @ rot
+    return np.clip(x, 0, 1).reshape(src.shape)

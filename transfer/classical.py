@@ -1,0 +1,360 @@
+"""Classical global color transfers: the fast baselines.
+
+Every function takes a source image and one or several references and returns the source
+recolored, under the dtype policy of :mod:`transfer.image`. Several references act through
+their pooled color distribution, each reference weighted by ``weights`` (equal by default,
+whatever the image sizes). ``strength`` blends between the source (0) and the full transfer
+(1). Pixels with alpha 0 are left out of the statistics; alpha is carried through.
+
+* :func:`reinhard`: mean and standard deviation per CIELab channel (Reinhard et al. 2001).
+* :func:`histogram`: per-channel CDF matching in RGB.
+* :func:`mkl`: Monge-Kantorovich linear map between color covariances (Pitie & Kokaram 2007).
+* :func:`idt`: iterative distribution transfer, matching the full 3-D color distribution by
+  1-D transfers along rotated axes (Pitie et al. 2005), with optional grain reduction (2007).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._native import _C
+from .image import (
+    Image,
+    as_reference_list,
+    check_strength,
+    color_image,
+    finish,
+    reference_weights,
+)
+from .errors import InputError
+
+_EPS = 1e-8
+
+
+def _prepare(src, refs, weights, strength):
+    s = color_image(src, "src")
+    ref_list = as_reference_list(refs)
+    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
+    rs = [color_image(r, n) for r, n in zip(ref_list, names)]
+    w = reference_weights(weights, len(rs))
+    used = w > 0  # a reference with weight 0 takes no part at all (not even in IDT's ranges)
+    return s, [r for r, u in zip(rs, used) if u], w[used], check_strength(strength)
+
+
+def _moments(x: np.ndarray):
+    """Mean (3,) and covariance (3, 3) in float64 of (N, 3) samples."""
+    mu = x.mean(axis=0, dtype=np.float64)
+    d = (x - mu.astype(np.float32)).astype(np.float64)
+    mu += d.mean(axis=0)  # one refinement step removes the float32 rounding of the mean
+    d -= d.mean(axis=0)
+    return mu, (d.T @ d) / max(len(d), 1)
+
+
+def _pooled(moments, weights):
+    """Mean and covariance of the mixture of distributions given by (mean, cov) pairs."""
+    mu = sum(w * m for w, (m, _) in zip(weights, moments))
+    second = sum(w * (c + np.outer(m, m)) for w, (m, c) in zip(weights, moments))
+    return mu, second - np.outer(mu, mu)
+
+
+# ---- Reinhard -----------------------------------------------------------------------------------
+
+
+def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
+    """Reinhard et al. (2001) color transfer: match the mean and standard deviation of each
+    CIELab channel.
+
+    Parameters
+    ----------
+    src : ndarray, (H, W, 3) or (H, W, 4)
+        Image to recolor: uint8, uint16, or float in [0, 1].
+    refs : ndarray or sequence of ndarrays
+        Reference image(s), any supported dtype and size.
+    weights : sequence of float, optional
+        Relative weight of each reference in the pooled statistics (default equal).
+    strength : float in [0, 1]
+        0 returns the source, 1 the full transfer.
+
+    Returns
+    -------
+    ndarray
+        Same shape as ``src``; dtype per the dtype policy.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Bad dtype, shape, values, weights or strength (the message names the argument).
+    """
+    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    lab = _C.srgb_to_lab(s.rgb)
+    mu_s, cov_s = _moments(_visible(lab, s))
+    mu_r, cov_r = _pooled([_moments(_C.srgb_to_lab(r.pixels())) for r in rs], w)
+    scale = np.sqrt(np.diag(cov_r)) / np.maximum(np.sqrt(np.diag(cov_s)), _EPS)
+    shift = mu_r - mu_s * scale
+    out = _C.lab_to_srgb(lab * scale.astype(np.float32) + shift.astype(np.float32))
+    return finish(s, out, strength)
+
+
+def _visible(values: np.ndarray, img: Image) -> np.ndarray:
+    """(N, C) values at the visible pixels of ``img`` (values has img's H x W grid)."""
+    flat = values.reshape(-1, values.shape[-1])
+    return flat if img.alpha is None else flat[img.alpha.reshape(-1) > 0]
+
+
+# ---- 1-D distribution transfer (shared by histogram matching and IDT) ---------------------------
+
+
+def _reference_cdf(ref_counts, ref_weights) -> np.ndarray:
+    """Pooled reference CDF at the bin edges (bins + 1 values from 0 to 1)."""
+    bins = len(ref_counts[0])
+    c_ref = np.zeros(bins + 1)
+    for w, counts in zip(ref_weights, ref_counts):
+        total = counts.sum()
+        if total > 0:
+            c_ref[1:] += w * np.cumsum(counts, dtype=np.float64) / total
+    return c_ref / c_ref[-1]
+
+
+def _inverse_cdf(c_ref: np.ndarray, edges: np.ndarray, q: np.ndarray, side: str) -> np.ndarray:
+    """Quantile function of the piecewise-linear CDF ``c_ref`` over ``edges`` at levels q.
+
+    side='left': inf{y : F(y) >= q}, the limit from below at a plateau of F;
+    side='right': inf{y : F(y) > q}, the limit from above (used where q < 1).
+    """
+    bins = len(edges) - 1
+    j = np.searchsorted(c_ref, q, side=side)
+    if side == "right":
+        j = np.where(q >= 1.0, np.searchsorted(c_ref, q, side="left"), j)
+    j = np.clip(np.maximum(j, np.searchsorted(c_ref, 0.0, side="right")), 1, bins)
+    lower, upper = c_ref[j - 1], c_ref[j]
+    step = np.where(upper > lower, upper - lower, 1.0)
+    frac = np.clip(np.where(upper > lower, (q - lower) / step, 0.0), 0.0, 1.0)
+    return edges[j - 1] + frac * (edges[1] - edges[0])
+
+
+def cdf_transfer_map(src_counts: np.ndarray, ref_counts, ref_weights, lo: float, hi: float):
+    """Monotone 1-D transfer map ``F_ref^-1(F_src(x))`` between binned distributions.
+
+    Both CDFs are piecewise linear over the same ``bins`` equal bins of [lo, hi); so the map
+    is affine inside each source bin, from ``left[k]`` at its lower edge to ``right[k]`` at its
+    upper edge (one-sided limits, so that a bin next to an empty one keeps its own range and
+    identical distributions give exactly the identity).
+
+    Parameters
+    ----------
+    src_counts : (bins,) counts of the source.
+    ref_counts : list of (bins,) counts, one per reference, pooled with ``ref_weights``.
+
+    Returns
+    -------
+    left, right : (bins,) float64 arrays
+    """
+    bins = src_counts.shape[0]
+    edges = np.linspace(lo, hi, bins + 1)
+    c_src = np.concatenate([[0.0], np.cumsum(src_counts, dtype=np.float64)])
+    c_src /= max(c_src[-1], 1.0)
+    c_ref = _reference_cdf(ref_counts, ref_weights)
+    return (_inverse_cdf(c_ref, edges, c_src[:-1], "right"),
+            _inverse_cdf(c_ref, edges, c_src[1:], "left"))
+
+
+def mid_quantile_map(src_counts: np.ndarray, ref_counts, ref_weights, lo: float, hi: float):
+    """Transfer map at the bin centers, from each bin's mid quantile: the map for discrete
+    levels (one level per bin), identity at every occupied level for identical inputs."""
+    bins = src_counts.shape[0]
+    edges = np.linspace(lo, hi, bins + 1)
+    c_src = np.concatenate([[0.0], np.cumsum(src_counts, dtype=np.float64)])
+    c_src /= max(c_src[-1], 1.0)
+    return _inverse_cdf(_reference_cdf(ref_counts, ref_weights), edges,
+                        0.5 * (c_src[:-1] + c_src[1:]), "left")
+
+
+# ---- Histogram matching -------------------------------------------------------------------------
+
+def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
+    """Per-channel histogram (CDF) matching in RGB.
+
+    Each level of the source goes to the pooled reference quantile of its mid rank (so a
+    reference equal to the source changes nothing). 8-bit sources are matched on their 256
+    levels; 16-bit and float sources on 65536 levels per channel (float values are binned to
+    the nearest 1/65535, below what any display shows).
+
+    Parameters and return value as :func:`reinhard`.
+    """
+    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    levels = 256 if s.dtype == np.uint8 else 65536
+    half = 0.5 / (levels - 1)  # one bin per level k / (levels - 1), centred on it
+    lo, hi = [-half] * 3, [1.0 + half] * 3
+    if s.dtype == np.uint8:  # count the 8-bit levels directly
+        src_counts = _C.histogram(np.ascontiguousarray(_visible(s.raw[..., :3], s)), 256,
+                                  [-0.5] * 3, [255.5] * 3)
+    else:
+        src_counts = _C.histogram(s.pixels(), levels, lo, hi)
+    ref_counts = [_C.histogram(r.pixels(), levels, lo, hi) for r in rs]
+    at_levels = np.stack([mid_quantile_map(src_counts[c], [rc[c] for rc in ref_counts], w, -half,
+                                           1.0 + half) for c in range(3)])
+    if s.dtype == np.uint8 and strength == 1.0:
+        lut = np.rint(np.clip(at_levels, 0.0, 1.0) * 255).astype(np.uint8)
+        return _C.apply_lut_u8(np.ascontiguousarray(s.raw), lut)
+    table = at_levels.astype(np.float32)  # constant over each level's bin
+    out = _C.apply_bin_map(s.rgb.reshape(-1, 3), table, table, lo, hi)
+    return finish(s, out.reshape(s.rgb.shape), strength)
+
+
+# ---- Monge-Kantorovich linear -------------------------------------------------------------------
+
+
+def mkl_matrix(cov_src: np.ndarray, cov_ref: np.ndarray) -> np.ndarray:
+    """The linear map T with T cov_src T = cov_ref that moves colors least (Pitie & Kokaram
+    2007, eq. 9): T = S^-1/2 (S^1/2 R S^1/2)^1/2 S^-1/2, computed by eigendecompositions."""
+    ev_s, u_s = np.linalg.eigh(cov_src)
+    d_s = np.sqrt(np.maximum(ev_s, _EPS))
+    c = (d_s[:, None] * (u_s.T @ cov_ref @ u_s)) * d_s[None, :]
+    ev_c, u_c = np.linalg.eigh(c)
+    d_c = np.sqrt(np.maximum(ev_c, 0.0))
+    inner = u_c @ np.diag(d_c) @ u_c.T
+    d_inv = 1.0 / d_s
+    return u_s @ ((d_inv[:, None] * inner) * d_inv[None, :]) @ u_s.T
+
+
+def mkl(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
+    """Monge-Kantorovich linear color transfer in RGB (Pitie & Kokaram 2007): the affine map
+    that gives the source the reference's mean and covariance while moving colors least.
+
+    Parameters and return value as :func:`reinhard`.
+    """
+    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    mu_s, cov_s = _moments(s.pixels())
+    mu_r, cov_r = _pooled([_moments(r.pixels()) for r in rs], w)
+    t = mkl_matrix(cov_s, cov_r).astype(np.float32)
+    offset = (mu_r - mu_s @ t.astype(np.float64)).astype(np.float32)
+    out = s.rgb.reshape(-1, 3) @ t + offset
+    return finish(s, out.reshape(s.rgb.shape), strength)
+
+
+# ---- Iterative distribution transfer ------------------------------------------------------------
+
+# The rotations of Pitie et al.'s reference code (optimised to cover the sphere of axes);
+# further iterations use random rotations drawn from the seed.
+PITIE_ROTATIONS = np.array(
+    [
+        [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        [[0.333333, 0.666667, 0.666667], [0.666667, 0.333333, -0.666667], [-0.666667, 0.666667, -0.333333]],
+        [[0.577350, 0.211297, 0.788682], [-0.577350, 0.788668, 0.211352], [0.577350, 0.577370, -0.577330]],
+        [[0.577350, 0.408273, 0.707092], [-0.577350, -0.408224, 0.707121], [0.577350, -0.816497, 0.000029]],
+        [[0.332572, 0.910758, 0.244778], [-0.910887, 0.242977, 0.333536], [-0.244295, 0.333890, -0.910405]],
+        [[0.243799, 0.910726, 0.333376], [0.910699, -0.333174, 0.244177], [-0.333450, -0.244075, 0.910625]],
+    ]
+)
+
+
+def idt_rotations(iterations: int, seed: int) -> np.ndarray:
+    """(iterations, 3, 3) float32 rotations: Pitie's six, then seeded random ones."""
+    from scipy.stats import special_ortho_group
+
+    rots = list(PITIE_ROTATIONS[:iterations])
+    if iterations > len(rots):
+        extra = special_ortho_group.rvs(3, size=iterations - len(rots), random_state=seed)
+        rots.extend(np.asarray(extra).reshape(-1, 3, 3))
+    return np.asarray(rots, dtype=np.float32).reshape(iterations, 3, 3)
+
+
+def idt(
+    src,
+    refs,
+    *,
+    weights=None,
+    strength: float = 1.0,
+    iterations: int = 10,
+    bins: int = 300,
+    regrain: bool = True,
+    seed: int = 0,
+) -> np.ndarray:
+    """Iterative distribution transfer (Pitie, Kokaram & Dahyot 2005): match the whole 3-D RGB
+    distribution of the reference(s) by repeated 1-D transfers along rotated axes.
+
+    Parameters
+    ----------
+    src, refs, weights, strength
+        As :func:`reinhard`.
+    iterations : int
+        Number of rotations (Pitie's first six, then random rotations from ``seed``).
+    bins : int
+        Histogram bins of each 1-D transfer.
+    regrain : bool
+        Apply the grain reduction of Pitie et al. (2007), which keeps the source's gradients
+        and removes the noise that stretching a distribution creates. It is a spatial
+        solve over the whole image, so (unlike the statistics) it also sees the colors of
+        fully transparent pixels next to visible ones.
+    seed : int
+        Seed of the random rotations; the result is reproducible for a given seed.
+
+    Returns
+    -------
+    ndarray
+        As :func:`reinhard`.
+    """
+    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    if int(iterations) != iterations or iterations < 1:
+        raise InputError(f"iterations must be a positive integer, got {iterations!r}")
+    if int(bins) != bins or not 2 <= bins <= 1 << 16:
+        raise InputError(f"bins must be an integer in [2, 65536], got {bins!r}")
+    x = s.rgb.reshape(-1, 3).copy()
+    ref_px = [r.pixels() for r in rs]
+    visible = None if s.alpha is None else s.alpha.reshape(-1) > 0
+    for rot in idt_rotations(int(iterations), seed):
+        xs = x if visible is None else np.ascontiguousarray(x[visible])
+        lo, hi = _C.idt_projected_range(xs, rot)
+        for p in ref_px:
+            rlo, rhi = _C.idt_projected_range(p, rot)
+            lo, hi = np.minimum(lo, rlo), np.maximum(hi, rhi)
+        lo, hi = np.asarray(lo) - 1e-6, np.asarray(hi) + 1e-6
+        src_counts = _C.idt_projected_histogram(xs, rot, int(bins), lo, hi)
+        ref_counts = [_C.idt_projected_histogram(p, rot, int(bins), lo, hi) for p in ref_px]
+        maps = [cdf_transfer_map(src_counts[a], [rc[a] for rc in ref_counts], w, lo[a], hi[a])
+                for a in range(3)]
+        left = np.stack([m[0] for m in maps]).astype(np.float32)
+        right = np.stack([m[1] for m in maps]).astype(np.float32)
+        _C.idt_update(x, rot, left, right, lo, hi, 1.0)
+    out = np.clip(x.reshape(s.rgb.shape), 0.0, 1.0)
+    if regrain:
+        out = regrain_image(s.rgb, out)
+    return finish(s, out, strength)
+
+
+# ---- Grain reduction ----------------------------------------------------------------------------
+
+_REGRAIN_ITERATIONS = (4, 16, 32, 64, 64, 64)
+
+
+def regrain_image(original: np.ndarray, transferred: np.ndarray, *, smoothness: float = 1.0):
+    """Grain reduction of Pitie et al. (2007): an image with the colors of ``transferred`` and
+    the gradients of ``original``, solved coarse to fine (float32 RGB in [0, 1] in and out)."""
+    out = _regrain_level(original.copy(), original, transferred, _REGRAIN_ITERATIONS, 0, smoothness)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _regrain_level(out, original, transferred, iterations, level, smoothness):
+    from skimage.transform import resize
+
+    h, w = original.shape[:2]
+    h2, w2 = (h + 1) // 2, (w + 1) // 2
+    if len(iterations) > 1 and h2 > 20 and w2 > 20:
+        def resized(a, shape):
+            return resize(a, shape, order=1, anti_aliasing=False).astype(np.float32)
+
+        small = resized(original, (h2, w2))
+        coarse = _regrain_level(resized(out, (h2, w2)), small, resized(transferred, (h2, w2)),
+                                iterations[1:], level + 1, smoothness)
+        # Unlike Pitie's code, which upsamples the coarse solution itself, carry up only its
+        # difference from the original: the fine level starts with all of the original's
+        # detail, which its few iterations could not restore (a reference equal to the source
+        # then comes back unchanged instead of blurred).
+        out = original + resized(coarse - small, (h, w))
+    out = np.ascontiguousarray(out, dtype=np.float32)
+    _C.regrain_solve_level(out, np.ascontiguousarray(original), np.ascontiguousarray(transferred),
+                           iterations[0], level, smoothness)
+    return out
+
+
+METHODS = {"reinhard": reinhard, "histogram": histogram, "mkl": mkl, "idt": idt}

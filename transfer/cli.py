@@ -1,0 +1,131 @@
+"""Command line: ``python -m transfer --src SRC --refs REF [REF ...]``.
+
+Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr, no traceback),
+1 on an internal error. No input is ever modified, and no output file is left behind when
+anything fails (writes are atomic).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import CudaUnavailableError, InputError
+
+DEFAULT_METHOD = "idt"
+
+METHOD_HELP = {
+    "idt": "iterative distribution transfer with grain reduction (Pitie et al. 2005/2007): "
+    "matches the full color distribution [default]",
+    "mkl": "Monge-Kantorovich linear mapping (Pitie & Kokaram 2007): mean and covariance in RGB",
+    "reinhard": "Reinhard et al. 2001: mean and standard deviation per CIELab channel",
+    "histogram": "per-channel histogram (CDF) matching in RGB",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="python -m transfer",
+        description="Recolor a source image with the colors of one or more reference images.",
+        epilog=f"The default method is '{DEFAULT_METHOD}' (the best available; the neural "
+        "transfer will take over once it exists). Exit status: 0 success, 2 bad usage or "
+        "input, 1 internal error.",
+    )
+    p.add_argument("--src", metavar="SRC", help="source image to recolor")
+    p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
+    p.add_argument("--out", metavar="OUT",
+                   help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
+                   "next to the source")
+    p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHOD_HELP),
+                   metavar="NAME", help=f"transfer method (default {DEFAULT_METHOD}; see --list-methods)")
+    p.add_argument("--weights", metavar="W", type=float, nargs="+",
+                   help="relative weight of each reference (default: equal)")
+    p.add_argument("--strength", type=float, default=1.0,
+                   help="blend between source (0) and full transfer (1); default 1")
+    p.add_argument("--seed", type=int, default=0, help="random seed (idt rotations); default 0")
+    p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
+    p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    p.add_argument("--list-methods", action="store_true", help="list the methods and exit")
+    p.add_argument("--version", action="version", version=f"transfer {__version__}")
+    return p
+
+
+def _output_path(args) -> Path:
+    from .io import output_format
+
+    src = Path(args.src)
+    out = Path(args.out) if args.out else src.with_name(f"{src.stem}.{args.method}.png")
+    output_format(out)
+    inputs = [Path(args.src), *map(Path, args.refs)]
+    for p in inputs:
+        if p.exists() and out.exists() and os.path.samefile(p, out):
+            raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
+        if p.resolve() == out.resolve():
+            raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
+    if out.is_dir():
+        raise InputError(f"{out}: is a directory")
+    if out.exists() and not args.overwrite:
+        raise InputError(f"{out}: already exists (pass --overwrite to replace it)")
+    if not out.parent.exists():
+        raise InputError(f"{out}: folder {out.parent} does not exist")
+    return out
+
+
+def run(args) -> Path:
+    from . import classical
+    from .image import channels
+    from .io import read_image, write_image
+
+    out_path = _output_path(args)
+    src = read_image(args.src)
+    if channels(src) in (1, 2):
+        raise InputError(f"{args.src}: is a grayscale image; color transfer needs an RGB source")
+    refs = []
+    for r in args.refs:
+        ref = read_image(r)
+        if channels(ref) in (1, 2):
+            raise InputError(f"{r}: is a grayscale image; references must be in color")
+        refs.append(ref)
+    options = {"weights": args.weights, "strength": args.strength}
+    if args.method == "idt":
+        options.update(seed=args.seed, iterations=args.iterations, regrain=not args.no_regrain)
+    result = classical.METHODS[args.method](src, refs, **options)
+    return write_image(out_path, result, overwrite=args.overwrite)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list_methods:
+        for name in sorted(METHOD_HELP):
+            print(f"{name:10s} {METHOD_HELP[name]}")
+        return 0
+    if not args.src or not args.refs:
+        parser.error("--src and --refs are required")
+    try:
+        out = run(args)
+    except (InputError, TypeError, CudaUnavailableError) as exc:
+        print(f"transfer: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("transfer: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # internal error: short message, traceback only on request
+        if os.environ.get("TRANSFER_DEBUG"):
+            raise
+        print(f"transfer: internal error: {type(exc).__name__}: {exc} "
+              "(set TRANSFER_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+    if not args.quiet:
+        print(out)
+    return 0

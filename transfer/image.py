@@ -1,0 +1,160 @@
+"""Image arrays: validation and the dtype policy shared by every method.
+
+Dtype policy
+------------
+* ``uint8`` in -> ``uint8`` out, ``uint16`` in -> ``uint16`` out (rounded, clipped).
+* floating point in, with values in [0, 1] -> ``float32`` out, clipped to [0, 1].
+* Shapes: ``(H, W, 3)`` RGB or ``(H, W, 4)`` RGBA. An alpha channel is carried through to
+  the output untouched, and pixels with alpha 0 are left out of every color statistic.
+* Gray images (``(H, W)``, ``(H, W, 1)``, gray + alpha) are refused by the color transfers
+  with a message that says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .errors import InputError
+
+#: Float images may stray this far outside [0, 1] (rounding in earlier processing); they are
+#: clipped. Anything further out is refused rather than silently clipped.
+FLOAT_RANGE_TOLERANCE = 1e-3
+
+
+@dataclass
+class Image:
+    """A validated image: float32 RGB in [0, 1], the alpha channel, and the input dtype."""
+
+    rgb: np.ndarray  # (H, W, 3) float32, C-contiguous
+    alpha: np.ndarray | None  # (H, W) in the input dtype, or None
+    dtype: np.dtype
+    raw: np.ndarray  # the validated input array, as given
+
+    def pixels(self) -> np.ndarray:
+        """(N, 3) float32 colors of the visible pixels (alpha > 0)."""
+        flat = self.rgb.reshape(-1, 3)
+        if self.alpha is None:
+            return flat
+        return flat[self.alpha.reshape(-1) > 0]
+
+
+def _describe(img) -> str:
+    return f"shape {tuple(img.shape)} and dtype {img.dtype}"
+
+
+def check_array(img, name: str) -> np.ndarray:
+    """Checks type, dtype, emptiness and values; returns ``img`` as an ndarray."""
+    if not isinstance(img, np.ndarray):
+        if hasattr(img, "__array__") and not isinstance(img, (str, bytes)):
+            img = np.asarray(img)
+        else:
+            raise TypeError(f"{name} must be a NumPy array, got {type(img).__name__}")
+    if img.dtype == np.bool_ or not (img.dtype in (np.uint8, np.uint16) or img.dtype.kind == "f"):
+        raise TypeError(
+            f"{name} has dtype {img.dtype}; expected uint8, uint16 or floating point in [0, 1]"
+        )
+    if img.ndim not in (2, 3):
+        raise InputError(f"{name} has {_describe(img)}; expected (H, W, 3) RGB or (H, W, 4) RGBA")
+    if img.shape[0] == 0 or img.shape[1] == 0:
+        raise InputError(f"{name} is empty ({_describe(img)})")
+    if img.dtype.kind == "f":
+        if not np.isfinite(img).all():
+            raise InputError(f"{name} contains NaN or infinite values")
+        lo, hi = float(img.min()), float(img.max())
+        if lo < -FLOAT_RANGE_TOLERANCE or hi > 1 + FLOAT_RANGE_TOLERANCE:
+            raise InputError(
+                f"{name} is floating point with values in [{lo:g}, {hi:g}]; float images must "
+                "lie in [0, 1] (divide 8-bit data by 255, or pass uint8)"
+            )
+    return img
+
+
+def channels(img: np.ndarray) -> int:
+    return 1 if img.ndim == 2 else img.shape[2]
+
+
+def is_gray(img: np.ndarray) -> bool:
+    return channels(img) in (1, 2)
+
+
+def to_float(img: np.ndarray) -> np.ndarray:
+    """Any supported dtype -> float32 in [0, 1] (same shape)."""
+    if img.dtype == np.uint8:
+        return img.astype(np.float32) * np.float32(1 / 255)
+    if img.dtype == np.uint16:
+        return img.astype(np.float32) * np.float32(1 / 65535)
+    return np.clip(img, 0, 1).astype(np.float32, copy=False)
+
+
+def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """float in [0, 1] -> ``dtype`` under the dtype policy (rounding and clipping)."""
+    x = np.clip(x, 0, 1)
+    if dtype == np.uint8:
+        return np.rint(x * 255).astype(np.uint8)
+    if dtype == np.uint16:
+        return np.rint(x * 65535).astype(np.uint16)
+    return x.astype(np.float32, copy=False)
+
+
+def color_image(img, name: str) -> Image:
+    """Validates an RGB(A) image and splits it under the dtype policy."""
+    img = check_array(img, name)
+    c = channels(img)
+    if c in (1, 2):
+        raise InputError(
+            f"{name} is grayscale ({_describe(img)}); color transfer needs RGB or RGBA "
+            "images (a gray source is colorized, not recolored)"
+        )
+    if c not in (3, 4):
+        raise InputError(f"{name} has {c} channels ({_describe(img)}); expected 3 (RGB) or 4 (RGBA)")
+    rgb = np.ascontiguousarray(to_float(img[..., :3]))
+    alpha = img[..., 3].copy() if c == 4 else None
+    if alpha is not None and not (alpha > 0).any():
+        raise InputError(f"{name} is fully transparent: no pixel has alpha > 0")
+    return Image(rgb=rgb, alpha=alpha, dtype=img.dtype, raw=img)
+
+
+def as_reference_list(refs) -> list:
+    """One image, or a sequence (or 4-D stack) of images -> list of images."""
+    if isinstance(refs, np.ndarray):
+        return list(refs) if refs.ndim == 4 else [refs]
+    if isinstance(refs, (list, tuple)):
+        if not refs:
+            raise InputError("refs is empty: give at least one reference image")
+        return list(refs)
+    if hasattr(refs, "__array__"):
+        return [refs]
+    raise TypeError(f"refs must be an image or a sequence of images, got {type(refs).__name__}")
+
+
+def reference_weights(weights: Sequence[float] | None, n: int) -> np.ndarray:
+    """Normalised per-reference weights (equal when ``weights`` is None)."""
+    if weights is None:
+        return np.full(n, 1.0 / n)
+    w = np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.size != n:
+        raise InputError(f"weights has {w.size} values for {n} reference(s)")
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise InputError("weights must be finite, non-negative and not all zero")
+    return w / w.sum()
+
+
+def finish(src: Image, out_rgb: np.ndarray, strength: float) -> np.ndarray:
+    """Blends the result with the source by ``strength``, restores alpha and the dtype."""
+    out_rgb = np.clip(out_rgb, 0, 1)
+    if strength != 1.0:
+        out_rgb = src.rgb + np.float32(strength) * (out_rgb - src.rgb)
+    out = from_float(out_rgb, src.dtype)
+    if src.alpha is not None:
+        out = np.concatenate([out, src.alpha[..., None].astype(out.dtype, copy=False)], axis=2)
+    return out
+
+
+def check_strength(strength) -> float:
+    s = float(strength)
+    if not np.isfinite(s) or s < 0 or s > 1:
+        raise InputError(f"strength must be in [0, 1], got {strength!r}")
+    return s
