@@ -151,6 +151,18 @@ def test_idt_is_reproducible_and_seeded(astronaut, coffee):
     assert not np.array_equal(a, transfer.idt(astronaut, coffee, iterations=12, seed=2))
 
 
+def test_idt_on_distinct_colors_equals_per_pixel(monkeypatch, astronaut, coffee):
+    import transfer.classical as classical
+
+    alpha = np.full(astronaut.shape[:2], 255, np.uint8)
+    alpha[:40] = 0
+    src = np.dstack([astronaut, alpha])
+    monkeypatch.setattr(classical, "DISTINCT_COLORS_MIN_PIXELS", 1)
+    reduced = transfer.idt(src, [coffee, astronaut], iterations=5)
+    monkeypatch.setattr(classical, "DISTINCT_COLORS_MIN_PIXELS", 1 << 40)
+    np.testing.assert_array_equal(reduced, transfer.idt(src, [coffee, astronaut], iterations=5))
+
+
 def test_regrain_reduces_noise_amplification(coffee):
     # stretching a low-contrast source amplifies its noise; grain reduction removes much of it
     r = rng(3)

@@ -41,8 +41,15 @@ def test_lab2rgb_matches_skimage(device):
     np.testing.assert_allclose(ours, expected, atol=1e-4, rtol=0)
 
 
-def test_rgb2lab_accepts_uint8_images(astronaut):
-    np.testing.assert_allclose(transfer.rgb2lab(astronaut), sk_rgb2lab(astronaut), atol=1e-4)
+def test_rgb2lab_uint8_path_equals_float_path(astronaut):
+    levels = np.arange(256, dtype=np.uint8)
+    all_levels = np.stack(np.meshgrid(levels, levels, levels[::5], indexing="ij"), -1).reshape(-1, 1, 3)
+    for img in (astronaut, all_levels):
+        lab8 = transfer.rgb2lab(img)
+        np.testing.assert_array_equal(lab8, _C.srgb_to_lab(img.astype(np.float32) * np.float32(1 / 255)))
+        np.testing.assert_allclose(lab8, sk_rgb2lab(img), atol=1e-4)
+    rgba = np.dstack([astronaut, np.zeros(astronaut.shape[:2], np.uint8)])
+    np.testing.assert_array_equal(_C.srgb8_to_lab(rgba), transfer.rgb2lab(astronaut))
 
 
 @pytest.mark.parametrize("dtype,bins,lo,hi", [
@@ -121,12 +128,13 @@ def test_idt_iteration_kernels_match_reference(astronaut, coffee):
     r = (coffee.reshape(-1, 3) / 255).astype(np.float32)
     rot = idt_rotations(9, seed=3)[8]  # a random rotation
     p, pr = x.astype(np.float64) @ rot.T.astype(np.float64), r.astype(np.float64) @ rot.T.astype(np.float64)
-    lo, hi = _C.idt_projected_range(x, rot)
+    ones = np.ones(len(x), np.int64)
+    lo, hi = _C.idt_projected_range(x, ones, rot)
     np.testing.assert_allclose(lo, p.min(0), atol=1e-6)
     np.testing.assert_allclose(hi, p.max(0), atol=1e-6)
     lo, hi = np.minimum(lo, pr.min(0)) - 1e-3, np.maximum(hi, pr.max(0)) + 1e-3
-    counts = _C.idt_projected_histogram(x, rot, 77, lo, hi)
-    ref_counts = _C.idt_projected_histogram(r, rot, 77, lo, hi)
+    counts = _C.idt_projected_histogram(x, ones, rot, 77, lo, hi)
+    ref_counts = _C.idt_projected_histogram(r, np.ones(len(r), np.int64), rot, 77, lo, hi)
     # float32 projections may cross a bin edge where float64 ones do not: a handful at most
     assert np.abs(counts - ref.histogram(p, 77, lo, hi)).sum() <= 6
     assert np.abs(ref_counts - ref.histogram(pr, 77, lo, hi)).sum() <= 6
@@ -138,6 +146,31 @@ def test_idt_iteration_kernels_match_reference(astronaut, coffee):
     d = ref.apply_bin_map(p, left, right, lo, hi) - p
     expected = x + d @ rot.astype(np.float64)
     assert np.quantile(np.abs(moved - expected), 0.999) < 1e-5
+
+
+def test_idt_weighted_kernels_count_each_color_by_its_weight():
+    r = rng(9)
+    colors = r.random((50, 3)).astype(np.float32)
+    weights = r.integers(0, 5, 50).astype(np.int64)
+    rot = idt_rotations(7, seed=1)[6]
+    expanded = np.repeat(colors, weights, axis=0)
+    ones = np.ones(len(expanded), np.int64)
+    np.testing.assert_array_equal(_C.idt_projected_range(colors, weights, rot),
+                                  _C.idt_projected_range(expanded, ones, rot))
+    lo, hi = [-2.0] * 3, [2.0] * 3
+    np.testing.assert_array_equal(_C.idt_projected_histogram(colors, weights, rot, 31, lo, hi),
+                                  _C.idt_projected_histogram(expanded, ones, rot, 31, lo, hi))
+
+
+@pytest.mark.parametrize("shape", [(37, 50), (50, 37), (5, 5), (1, 7), (64, 64)])
+def test_resize_bilinear_matches_reference_and_skimage(shape):
+    from skimage.transform import resize
+
+    img = rng(11).random((23, 31, 3)).astype(np.float32)
+    ours = _C.resize_bilinear(img, *shape)
+    np.testing.assert_allclose(ours, ref.resize_bilinear(img, *shape), atol=1e-5)
+    expected = resize(img, shape, order=1, mode="edge", anti_aliasing=False)  # clamped edges, as OpenCV
+    np.testing.assert_allclose(ours, expected, atol=1e-5)
 
 
 def test_regrain_level_matches_reference():

@@ -81,6 +81,20 @@ def mid_quantile_map(src_counts, ref_counts, ref_weights, lo, hi):
                      for k in range(bins)])
 
 
+def resize_bilinear(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
+    """Bilinear resize with pixel centers aligned, by explicit sample positions."""
+    h, w = img.shape[:2]
+    sy = np.clip((np.arange(out_h) + 0.5) * h / out_h - 0.5, 0, h - 1)
+    sx = np.clip((np.arange(out_w) + 0.5) * w / out_w - 0.5, 0, w - 1)
+    y0, x0 = np.floor(sy).astype(int), np.floor(sx).astype(int)
+    y1, x1 = np.minimum(y0 + 1, h - 1), np.minimum(x0 + 1, w - 1)
+    fy, fx = (sy - y0)[:, None, None], (sx - x0)[None, :, None]
+    img = img.astype(np.float64)
+    top = img[y0][:, x0] * (1 - fx) + img[y0][:, x1] * fx
+    bottom = img[y1][:, x0] * (1 - fx) + img[y1][:, x1] * fx
+    return top * (1 - fy) + bottom * fy
+
+
 def regrain_solve_level(out, original, transferred, iterations, level, smoothness):
     """Pitie et al.'s grain-reduction iterations at one level (their MATLAB code, in NumPy)."""
     out = out.astype(np.float64)

@@ -40,9 +40,10 @@ def rgb2lab(rgb, *, device: str = "cpu") -> np.ndarray:
     """
     rgb = np.asarray(rgb)
     _last_axis3(rgb, "rgb")
-    if rgb.ndim >= 2:
-        check_array(rgb.reshape(-1, 1, 3), "rgb")
+    check_array(rgb.reshape(-1, 1, 3), "rgb")
     kernels = check_device(device, "rgb2lab")
+    if device == "cpu" and rgb.dtype == np.uint8 and rgb.ndim >= 2:
+        return kernels.srgb8_to_lab(np.ascontiguousarray(rgb))
     return kernels.srgb_to_lab(np.ascontiguousarray(to_float(rgb)))
 
 

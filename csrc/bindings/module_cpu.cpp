@@ -12,6 +12,8 @@
 #include "histogram/histogram.h"
 #include "idt/idt.h"
 #include "regrain/regrain.h"
+#include "resample/resample.h"
+#include "stats/stats.h"
 
 namespace py = pybind11;
 
@@ -99,11 +101,70 @@ PYBIND11_MODULE(_C, m) {
   m.def("srgb_to_lab", [](const carray<float>& rgb) {
     return color_convert(rgb, transfer::color::srgb_to_lab_cpu);
   }, py::arg("rgb"), "sRGB in [0, 1] (..., 3) -> CIELab (..., 3), float32.");
+  m.def("srgb8_to_lab", [](const carray<uint8_t>& rgb) {
+    require(rgb.ndim() >= 2 && (rgb.shape(rgb.ndim() - 1) == 3 || rgb.shape(rgb.ndim() - 1) == 4),
+            "expected an 8-bit array of shape (..., 3 or 4)");
+    const int channels = static_cast<int>(rgb.shape(rgb.ndim() - 1));
+    std::vector<py::ssize_t> shape(rgb.shape(), rgb.shape() + rgb.ndim());
+    shape.back() = 3;
+    carray<float> out(shape);
+    float* dst = out.mutable_data();
+    const int64_t n = rgb.size() / channels;
+    {
+      py::gil_scoped_release nogil;
+      transfer::color::srgb8_to_lab_cpu(rgb.data(), channels, dst, n);
+    }
+    return out;
+  }, py::arg("rgb").noconvert(), "8-bit sRGB (..., 3 or 4; alpha ignored) -> CIELab (..., 3), float32.");
+  m.def("lab_affine_to_srgb", [](const carray<float>& lab, const std::vector<float>& scale,
+                                 const std::vector<float>& shift) {
+    require(lab.ndim() >= 1 && lab.shape(lab.ndim() - 1) == 3, "expected an array of shape (..., 3)");
+    require(scale.size() == 3 && shift.size() == 3, "scale and shift need 3 values");
+    std::vector<py::ssize_t> shape(lab.shape(), lab.shape() + lab.ndim());
+    carray<float> out(shape);
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::color::lab_affine_to_srgb_cpu(lab.data(), scale.data(), shift.data(), dst,
+                                              lab.size() / 3);
+    }
+    return out;
+  }, py::arg("lab"), py::arg("scale"), py::arg("shift"),
+     "lab_to_srgb(scale * lab + shift), per channel, in one pass.");
   m.def("lab_to_srgb", [](const carray<float>& lab) {
     return color_convert(lab, transfer::color::lab_to_srgb_cpu);
   }, py::arg("lab"), "CIELab (..., 3) -> sRGB clipped to [0, 1] (..., 3), float32.");
 
   // Overloads tried in order; noconvert keeps each dtype on its own exact path.
+  m.def("moments", [](const carray<float>& x) {
+    require(x.ndim() == 2 && x.shape(1) >= 1 && x.shape(1) <= 4, "x must have shape (n, 1..4)");
+    const int c = static_cast<int>(x.shape(1));
+    py::array_t<double> mean(c), cov({c, c});
+    double *pm = mean.mutable_data(), *pc = cov.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::stats::moments_cpu(x.data(), x.shape(0), c, pm, pc);
+    }
+    return py::make_tuple(mean, cov);
+  }, py::arg("x"), "Mean (c,) and covariance (c, c), divided by n, of samples x (n, c).");
+
+  m.def("distinct_colors_u8", [](const carray<uint8_t>& px) {
+    require(px.ndim() == 2 && (px.shape(1) == 3 || px.shape(1) == 4), "px must have shape (n, 3 or 4)");
+    require(px.shape(0) < (int64_t{1} << 31), "too many pixels");
+    std::vector<int32_t> ids;
+    std::vector<int64_t> counts;
+    py::array_t<int32_t> inverse(px.shape(0));
+    int32_t* inv = inverse.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::stats::distinct_colors_u8_cpu(px.data(), px.shape(0), static_cast<int>(px.shape(1)),
+                                              ids, counts, inv);
+    }
+    return py::make_tuple(py::array_t<int32_t>(ids.size(), ids.data()),
+                          py::array_t<int64_t>(counts.size(), counts.data()), inverse);
+  }, py::arg("px"),
+     "Distinct 8-bit colors: (keys r<<16|g<<8|b ascending, visible-pixel counts, inverse index).");
+
   m.def("histogram", &histogram<uint8_t>, py::arg("x").noconvert(), py::arg("bins"), py::arg("lo"),
         py::arg("hi"));
   m.def("histogram", &histogram<uint16_t>, py::arg("x").noconvert(), py::arg("bins"),
@@ -144,20 +205,26 @@ PYBIND11_MODULE(_C, m) {
   }, py::arg("x"), py::arg("lut"),
      "8-bit look-up per channel; channels beyond the table (alpha) are copied.");
 
-  m.def("idt_projected_range", [](const carray<float>& x, const carray<float>& R) {
+  m.def("idt_projected_range", [](const carray<float>& x, const carray<int64_t>& w,
+                                  const carray<float>& R) {
     require(x.ndim() == 2 && x.shape(1) == 3, "x must have shape (n, 3)");
+    require(w.ndim() == 1 && w.shape(0) == x.shape(0), "w must have shape (n,)");
     check_rotation(R);
     std::vector<double> mins(3), maxs(3);
     {
       py::gil_scoped_release nogil;
-      transfer::idt::projected_range_cpu(x.data(), x.shape(0), R.data(), mins.data(), maxs.data());
+      transfer::idt::projected_range_cpu(x.data(), w.data(), x.shape(0), R.data(), mins.data(),
+                                         maxs.data());
     }
     return py::make_tuple(mins, maxs);
-  }, py::arg("x"), py::arg("R"));
+  }, py::arg("x"), py::arg("w"), py::arg("R"),
+     "Per-axis (min, max) of the projections R x of the colors with weight > 0.");
 
-  m.def("idt_projected_histogram", [](const carray<float>& x, const carray<float>& R, int bins,
+  m.def("idt_projected_histogram", [](const carray<float>& x, const carray<int64_t>& w,
+                                      const carray<float>& R, int bins,
                                       const std::vector<double>& lo, const std::vector<double>& hi) {
     require(x.ndim() == 2 && x.shape(1) == 3, "x must have shape (n, 3)");
+    require(w.ndim() == 1 && w.shape(0) == x.shape(0), "w must have shape (n,)");
     require(bins >= 1, "bins must be positive");
     check_rotation(R);
     auto l = ranges(lo, 3, "lo"), h = ranges(hi, 3, "hi");
@@ -166,11 +233,12 @@ PYBIND11_MODULE(_C, m) {
     int64_t* dst = counts.mutable_data();
     {
       py::gil_scoped_release nogil;
-      transfer::idt::projected_histogram_cpu(x.data(), x.shape(0), R.data(), bins, l.data(),
-                                             h.data(), dst);
+      transfer::idt::projected_histogram_cpu(x.data(), w.data(), x.shape(0), R.data(), bins,
+                                             l.data(), h.data(), dst);
     }
     return counts;
-  }, py::arg("x"), py::arg("R"), py::arg("bins"), py::arg("lo"), py::arg("hi"));
+  }, py::arg("x"), py::arg("w"), py::arg("R"), py::arg("bins"), py::arg("lo"), py::arg("hi"),
+     "Weighted histograms (3, bins) of the projections R x.");
 
   m.def("idt_update", [](py::array x, const carray<float>& R, const carray<float>& left,
                          const carray<float>& right, const std::vector<double>& lo,
@@ -184,6 +252,20 @@ PYBIND11_MODULE(_C, m) {
                               hi.data(), relax);
   }, py::arg("x"), py::arg("R"), py::arg("left"), py::arg("right"), py::arg("lo"), py::arg("hi"),
      py::arg("relax"), "In place: x += relax * R^T (t(R x) - R x), t the per-axis bin maps.");
+
+  m.def("resize_bilinear", [](const carray<float>& img, int64_t out_h, int64_t out_w) {
+    require(img.ndim() == 3 && img.shape(0) > 0 && img.shape(1) > 0, "img must have shape (h, w, c)");
+    require(out_h > 0 && out_w > 0, "the output size must be positive");
+    carray<float> out({static_cast<py::ssize_t>(out_h), static_cast<py::ssize_t>(out_w), img.shape(2)});
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::resample::resize_bilinear_cpu(img.data(), img.shape(0), img.shape(1),
+                                              static_cast<int>(img.shape(2)), out_h, out_w, dst);
+    }
+    return out;
+  }, py::arg("img"), py::arg("out_h"), py::arg("out_w"),
+     "Bilinear resize of (h, w, c) float32 with pixel centers aligned (no anti-aliasing).");
 
   m.def("regrain_solve_level", [](py::array out, const carray<float>& in, const carray<float>& col,
                                   int iterations, int level, float smoothness) {

@@ -13,4 +13,22 @@ void lab_to_srgb_cpu(const float* lab, float* rgb, int64_t n) {
   parallel_for(n, [&](int64_t i) { lab_to_srgb_px(lab + 3 * i, rgb + 3 * i); });
 }
 
+void lab_affine_to_srgb_cpu(const float* lab, const float* scale, const float* shift, float* rgb,
+                            int64_t n) {
+  parallel_for(n, [&](int64_t i) {
+    float v[3];
+    for (int c = 0; c < 3; ++c) v[c] = lab[3 * i + c] * scale[c] + shift[c];
+    lab_to_srgb_px(v, rgb + 3 * i);
+  });
+}
+
+void srgb8_to_lab_cpu(const uint8_t* rgb, int channels, float* lab, int64_t n) {
+  float linear[256];
+  for (int k = 0; k < 256; ++k) linear[k] = srgb_to_linear(static_cast<float>(k) * (1.0f / 255.0f));
+  parallel_for(n, [&](int64_t i) {
+    const uint8_t* p = rgb + i * channels;
+    linear_to_lab_px(linear[p[0]], linear[p[1]], linear[p[2]], lab + 3 * i);
+  });
+}
+
 }  // namespace transfer::color

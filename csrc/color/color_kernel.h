@@ -4,6 +4,8 @@
 #pragma once
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "common/hd.h"
 
@@ -11,6 +13,21 @@ namespace transfer::color {
 
 // D65 reference white used to normalise XYZ.
 constexpr float kWhiteX = 0.95047f, kWhiteY = 1.0f, kWhiteZ = 1.08883f;
+
+// Cube root of t > 0: a bit-level first guess refined by Halley steps, the last in double so
+// the result is within float rounding (Lab's a = 500 (fx - fy) magnifies any error 500x);
+// about 2x faster than cbrtf.
+TRANSFER_HD float cbrt_pos(float t) {
+  uint32_t bits;
+  memcpy(&bits, &t, sizeof bits);
+  bits = bits / 3u + 709921077u;
+  float y;
+  memcpy(&y, &bits, sizeof y);
+  const float y3 = y * y * y;
+  y = y * (y3 + 2.0f * t) / (2.0f * y3 + t);
+  const double yd = y, td = t, yd3 = yd * yd * yd;
+  return static_cast<float>(yd * (yd3 + 2.0 * td) / (2.0 * yd3 + td));
+}
 
 TRANSFER_HD float srgb_to_linear(float c) {
   return c > 0.04045f ? powf((c + 0.055f) / 1.055f, 2.4f) : c / 12.92f;
@@ -20,7 +37,7 @@ TRANSFER_HD float linear_to_srgb(float c) {
   return c > 0.0031308f ? 1.055f * powf(c, 1.0f / 2.4f) - 0.055f : 12.92f * c;
 }
 
-TRANSFER_HD float lab_f(float t) { return t > 0.008856f ? cbrtf(t) : 7.787f * t + 16.0f / 116.0f; }
+TRANSFER_HD float lab_f(float t) { return t > 0.008856f ? cbrt_pos(t) : 7.787f * t + 16.0f / 116.0f; }
 
 TRANSFER_HD float lab_f_inv(float f) {
   return f > 0.2068966f ? f * f * f : (f - 16.0f / 116.0f) / 7.787f;
@@ -28,9 +45,8 @@ TRANSFER_HD float lab_f_inv(float f) {
 
 TRANSFER_HD float clamp01(float v) { return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v); }
 
-// rgb: sRGB in [0, 1]; lab: L in [0, 100], a and b roughly in [-128, 127].
-TRANSFER_HD void srgb_to_lab_px(const float* rgb, float* lab) {
-  const float r = srgb_to_linear(rgb[0]), g = srgb_to_linear(rgb[1]), b = srgb_to_linear(rgb[2]);
+// Linear RGB -> Lab: L in [0, 100], a and b roughly in [-128, 127].
+TRANSFER_HD void linear_to_lab_px(float r, float g, float b, float* lab) {
   const float x = (0.412453f * r + 0.357580f * g + 0.180423f * b) / kWhiteX;
   const float y = (0.212671f * r + 0.715160f * g + 0.072169f * b) / kWhiteY;
   const float z = (0.019334f * r + 0.119193f * g + 0.950227f * b) / kWhiteZ;
@@ -38,6 +54,11 @@ TRANSFER_HD void srgb_to_lab_px(const float* rgb, float* lab) {
   lab[0] = 116.0f * fy - 16.0f;
   lab[1] = 500.0f * (fx - fy);
   lab[2] = 200.0f * (fy - fz);
+}
+
+// rgb: sRGB in [0, 1].
+TRANSFER_HD void srgb_to_lab_px(const float* rgb, float* lab) {
+  linear_to_lab_px(srgb_to_linear(rgb[0]), srgb_to_linear(rgb[1]), srgb_to_linear(rgb[2]), lab);
 }
 
 // Inverse of srgb_to_lab_px. Like scikit-image, negative Z is clipped to 0 and the result is

@@ -9,8 +9,9 @@ namespace transfer::hist {
 template <class T>
 void histogram_cpu(const T* x, int64_t n, int channels, int bins, const double* lo,
                    const double* hi, int64_t* counts) {
-  accumulate_histogram(n, channels, bins, lo, hi, counts, [&](int64_t i, double* v) {
+  accumulate_histogram(n, channels, bins, lo, hi, counts, [&](int64_t i, double* v) -> int64_t {
     for (int c = 0; c < channels; ++c) v[c] = static_cast<double>(x[i * channels + c]);
+    return 1;
   });
 }
 

@@ -10,9 +10,10 @@
 
 namespace transfer::hist {
 
-// counts[c * bins + b] += number of items i whose value c (written by get(i, values)) falls
-// in bin b of [lo[c], hi[c]). One private histogram per thread, merged afterwards: integer
-// sums are exact, so the result is identical for any thread count.
+// counts[c * bins + b] = total weight of the items i whose value c falls in bin b of
+// [lo[c], hi[c]); get(i, values) writes item i's values and returns its integer weight.
+// One private histogram per thread, merged afterwards: integer sums are exact, so the result
+// is identical for any thread count.
 template <class Get>
 void accumulate_histogram(int64_t n, int channels, int bins, const double* lo, const double* hi,
                           int64_t* counts, Get&& get) {
@@ -26,8 +27,10 @@ void accumulate_histogram(int64_t n, int channels, int bins, const double* lo, c
     double values[4];
 #pragma omp for schedule(static)
     for (int64_t i = 0; i < n; ++i) {
-      get(i, values);
-      for (int c = 0; c < channels; ++c) ++h[c * bins + bin_index(values[c], lo[c], inv[c], bins)];
+      const int64_t weight = get(i, values);
+      if (weight == 0) continue;
+      for (int c = 0; c < channels; ++c)
+        h[c * bins + bin_index(values[c], lo[c], inv[c], bins)] += weight;
     }
   }
   std::fill(counts, counts + per_thread, 0);
