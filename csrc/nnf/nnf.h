@@ -1,0 +1,33 @@
+// Deep-feature PatchMatch and BDS voting. Host (CPU) functions take host pointers, the
+// functions in namespace cuda take device pointers; both run the bodies of nnf_kernel.h.
+#pragma once
+
+#include <cstdint>
+
+#include "nnf/nnf_kernel.h"
+
+namespace transfer::nnf {
+
+// Jump-flood propagation steps of every iteration (those shorter than the map are used).
+constexpr int kJumpSteps[4] = {8, 4, 2, 1};
+
+// field (ha * wa * 2, in: initial field inside B, out: result), dist (ha * wa, out).
+// radius: random-search radius in pixels of B. Deterministic for a given seed.
+void patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
+                    uint64_t seed);
+
+// Patch distances of a given field.
+void field_distances_cpu(const Maps& m, const int* field, float* dist);
+
+// Bidirectional-similarity voting of B's values (hb, wb, k) onto A's grid (ha, wa, k):
+// coherence votes through field_ab (ha, wa, 2) weighted 1 / |A|, completeness votes through
+// field_ba (hb, wb, 2) weighted beta / |B|. Deterministic for any thread count.
+void bds_vote_cpu(const float* values, int hb, int wb, int k, const int* field_ab, int ha, int wa,
+                  const int* field_ba, int half, float beta, float* out);
+
+namespace cuda {
+void patchmatch(const Maps& m, int* field, float* dist, int iterations, int radius, uint64_t seed);
+void field_distances(const Maps& m, const int* field, float* dist);
+}  // namespace cuda
+
+}  // namespace transfer::nnf
