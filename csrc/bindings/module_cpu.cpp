@@ -11,6 +11,7 @@
 #include "color/color.h"
 #include "histogram/histogram.h"
 #include "idt/idt.h"
+#include "nnf/nnf.h"
 #include "regrain/regrain.h"
 #include "resample/resample.h"
 #include "stats/stats.h"
@@ -81,6 +82,32 @@ int check_bin_map(const carray<float>& left, const carray<float>& right, int cha
           "lo and hi need one value per channel");
   for (int c = 0; c < channels; ++c) require(hi[c] > lo[c], "hi must exceed lo");
   return static_cast<int>(left.shape(1));
+}
+
+// Channel-last feature maps a (ha, wa, c), b (hb, wb, c) as kernel arguments.
+transfer::nnf::Maps nnf_maps(const carray<float>& a, const carray<float>& b, int half) {
+  require(a.ndim() == 3 && b.ndim() == 3, "feature maps must have shape (h, w, c)");
+  require(a.shape(2) == b.shape(2), "feature maps must have the same channel count");
+  require(a.shape(0) > 0 && a.shape(1) > 0 && b.shape(0) > 0 && b.shape(1) > 0 && a.shape(2) > 0,
+          "feature maps must not be empty");
+  require(half >= 0, "half must be >= 0");
+  return {a.data(), b.data(), static_cast<int>(a.shape(0)), static_cast<int>(a.shape(1)),
+          static_cast<int>(b.shape(0)), static_cast<int>(b.shape(1)), static_cast<int>(a.shape(2)),
+          half};
+}
+
+void check_field_range(const carray<int32_t>& field, py::ssize_t h, py::ssize_t w) {
+  const int32_t* f = field.data();
+  for (py::ssize_t i = 0; i < field.size(); i += 2)
+    require(f[i] >= 0 && f[i] < h && f[i + 1] >= 0 && f[i + 1] < w, "field points outside its target map");
+}
+
+int* inplace_field(py::array& field, int ha, int wa, const char* name) {
+  require(field.dtype().is(py::dtype::of<int32_t>()) && (field.flags() & py::array::c_style) &&
+              field.writeable(), std::string(name) + " must be a writable C-contiguous int32 array");
+  require(field.ndim() == 3 && field.shape(0) == ha && field.shape(1) == wa && field.shape(2) == 2,
+          std::string(name) + " must have shape (ha, wa, 2)");
+  return static_cast<int*>(field.mutable_data());
 }
 
 void check_rotation(const carray<float>& R) {
@@ -266,6 +293,67 @@ PYBIND11_MODULE(_C, m) {
     return out;
   }, py::arg("img"), py::arg("out_h"), py::arg("out_w"),
      "Bilinear resize of (h, w, c) float32 with pixel centers aligned (no anti-aliasing).");
+
+  // ---- nearest-neighbour fields -------------------------------------------------------------
+  m.def("patchmatch", [](const carray<float>& a, const carray<float>& b, py::array field,
+                         int half, int iterations, int radius, uint64_t seed) {
+    auto m = nnf_maps(a, b, half);
+    int* f = inplace_field(field, m.ha, m.wa, "field");
+    require(iterations >= 0 && radius >= 0, "iterations and radius must be >= 0");
+    for (py::ssize_t i = 0; i < field.size(); i += 2)
+      require(f[i] >= 0 && f[i] < m.hb && f[i + 1] >= 0 && f[i + 1] < m.wb,
+              "field points outside b");
+    py::array_t<float> dist({m.ha, m.wa});
+    float* d = dist.mutable_data();
+    int64_t evaluations = 0;
+    {
+      py::gil_scoped_release nogil;
+      evaluations = transfer::nnf::patchmatch_cpu(m, f, d, iterations, radius, seed);
+    }
+    return py::make_tuple(dist, evaluations);
+  }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"), py::arg("iterations"),
+     py::arg("radius"), py::arg("seed"),
+     "PatchMatch of normalised channel-last maps a (ha, wa, c) and b (hb, wb, c); updates the "
+     "int32 field (ha, wa, 2) in place; returns (patch distances (ha, wa), number of distance "
+     "evaluations).");
+
+  m.def("field_distances", [](const carray<float>& a, const carray<float>& b,
+                              const carray<int32_t>& field, int half) {
+    auto m = nnf_maps(a, b, half);
+    require(field.ndim() == 3 && field.shape(0) == m.ha && field.shape(1) == m.wa && field.shape(2) == 2,
+            "field must have shape (ha, wa, 2)");
+    check_field_range(field, m.hb, m.wb);
+    py::array_t<float> dist({m.ha, m.wa});
+    float* d = dist.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::nnf::field_distances_cpu(m, field.data(), d);
+    }
+    return dist;
+  }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"));
+
+  m.def("bds_vote", [](const carray<float>& values, const carray<int32_t>& field_ab,
+                       const carray<int32_t>& field_ba, int half, float beta) {
+    require(values.ndim() == 3, "values must have shape (hb, wb, k)");
+    const int hb = static_cast<int>(values.shape(0)), wb = static_cast<int>(values.shape(1));
+    const int k = static_cast<int>(values.shape(2));
+    require(field_ab.ndim() == 3 && field_ab.shape(2) == 2, "field_ab must have shape (ha, wa, 2)");
+    const int ha = static_cast<int>(field_ab.shape(0)), wa = static_cast<int>(field_ab.shape(1));
+    require(field_ba.ndim() == 3 && field_ba.shape(0) == hb && field_ba.shape(1) == wb &&
+                field_ba.shape(2) == 2, "field_ba must have shape (hb, wb, 2)");
+    require(half >= 0 && beta >= 0, "half and beta must be >= 0");
+    check_field_range(field_ab, hb, wb);
+    check_field_range(field_ba, ha, wa);
+    carray<float> out({static_cast<py::ssize_t>(ha), static_cast<py::ssize_t>(wa), static_cast<py::ssize_t>(k)});
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::nnf::bds_vote_cpu(values.data(), hb, wb, k, field_ab.data(), ha, wa,
+                                  field_ba.data(), half, beta, dst);
+    }
+    return out;
+  }, py::arg("values"), py::arg("field_ab"), py::arg("field_ba"), py::arg("half"), py::arg("beta"),
+     "Bidirectional-similarity voting of values (hb, wb, k) onto A's grid (ha, wa, k).");
 
   m.def("regrain_solve_level", [](py::array out, const carray<float>& in, const carray<float>& col,
                                   int iterations, int level, float smoothness) {

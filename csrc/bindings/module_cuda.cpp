@@ -14,6 +14,7 @@
 #include "color/color.h"
 #include "common/cuda_runtime.h"
 #include "histogram/histogram.h"
+#include "nnf/nnf.h"
 
 namespace py = pybind11;
 namespace tc = transfer::cuda;
@@ -78,6 +79,54 @@ PYBIND11_MODULE(_cuda, m) {
     transfer::color::cuda::lab_to_srgb(reinterpret_cast<const float*>(lab),
                                        reinterpret_cast<float*>(rgb), n);
   }, py::arg("lab"), py::arg("rgb"), py::arg("n"));
+
+  // PatchMatch on normalised channel-last maps; the Python layer validates and clamps `field`.
+  m.def("patchmatch", [](const carray<float>& a, const carray<float>& b,
+                         const carray<int32_t>& field, int half, int iterations, int radius,
+                         uint64_t seed) {
+    require(a.ndim() == 3 && b.ndim() == 3 && a.shape(2) == b.shape(2), "maps must be (h, w, c)");
+    require(field.ndim() == 3 && field.shape(0) == a.shape(0) && field.shape(1) == a.shape(1) &&
+                field.shape(2) == 2, "field must have shape (ha, wa, 2)");
+    transfer::nnf::Maps m{nullptr, nullptr, static_cast<int>(a.shape(0)), static_cast<int>(a.shape(1)),
+                          static_cast<int>(b.shape(0)), static_cast<int>(b.shape(1)),
+                          static_cast<int>(a.shape(2)), half};
+    const size_t na = static_cast<size_t>(m.ha) * m.wa;
+    py::array_t<int32_t> out_field({a.shape(0), a.shape(1), py::ssize_t{2}});
+    py::array_t<float> out_dist({a.shape(0), a.shape(1)});
+    const float *pa = a.data(), *pb = b.data();
+    const int32_t* pf = field.data();
+    int32_t* of = out_field.mutable_data();
+    float* od = out_dist.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      DeviceBuffer d_a(a.size() * sizeof(float)), d_b(b.size() * sizeof(float));
+      DeviceBuffer d_f(2 * na * sizeof(int32_t)), d_d(na * sizeof(float));
+      tc::copy_to_device(d_a.ptr, pa, a.size() * sizeof(float));
+      tc::copy_to_device(d_b.ptr, pb, b.size() * sizeof(float));
+      tc::copy_to_device(d_f.ptr, pf, 2 * na * sizeof(int32_t));
+      m.a = d_a.as<float>();
+      m.b = d_b.as<float>();
+      transfer::nnf::cuda::patchmatch(m, d_f.as<int>(), d_d.as<float>(), iterations, radius, seed);
+      tc::copy_to_host(of, d_f.ptr, 2 * na * sizeof(int32_t));
+      tc::copy_to_host(od, d_d.ptr, na * sizeof(float));
+    }
+    return py::make_tuple(out_field, out_dist);
+  }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"), py::arg("iterations"),
+     py::arg("radius"), py::arg("seed"));
+
+  m.def("patchmatch_ptr", [](std::uintptr_t a, std::uintptr_t b, int ha, int wa, int hb, int wb,
+                             int c, std::uintptr_t field, std::uintptr_t dist, int half,
+                             int iterations, int radius, uint64_t seed) {
+    transfer::nnf::Maps m{reinterpret_cast<const float*>(a), reinterpret_cast<const float*>(b),
+                          ha, wa, hb, wb, c, half};
+    py::gil_scoped_release nogil;
+    transfer::nnf::cuda::patchmatch(m, reinterpret_cast<int*>(field), reinterpret_cast<float*>(dist),
+                                    iterations, radius, seed);
+  }, py::arg("a"), py::arg("b"), py::arg("ha"), py::arg("wa"), py::arg("hb"), py::arg("wb"),
+     py::arg("c"), py::arg("field"), py::arg("dist"), py::arg("half"), py::arg("iterations"),
+     py::arg("radius"), py::arg("seed"),
+     "PatchMatch on device memory (e.g. torch CUDA tensors' data_ptr()): normalised "
+     "channel-last float32 maps, int32 field (ha, wa, 2) updated in place, float32 dist.");
 
   m.def("histogram", [](const carray<float>& x, int bins, const std::vector<double>& lo,
                         const std::vector<double>& hi) {

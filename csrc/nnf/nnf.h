@@ -12,8 +12,9 @@ namespace transfer::nnf {
 constexpr int kJumpSteps[4] = {8, 4, 2, 1};
 
 // field (ha * wa * 2, in: initial field inside B, out: result), dist (ha * wa, out).
-// radius: random-search radius in pixels of B. Deterministic for a given seed.
-void patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
+// radius: random-search radius in pixels of B. Deterministic for a given seed. Returns the
+// number of patch distances evaluated.
+int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
                     uint64_t seed);
 
 // Patch distances of a given field.

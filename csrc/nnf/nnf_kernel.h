@@ -20,36 +20,61 @@ struct Maps {
   int half;  // patch radius: patch_size = 2 * half + 1
 };
 
-// Dot product with four independent partial sums, so the compiler can vectorise it without
-// reassociating floating-point additions (-ffast-math is not used).
-TRANSFER_HD float dot(const float* u, const float* v, int c) {
-  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+// Dot products go into 16 independent partial sums, reduced once per patch: the compiler
+// vectorises them (two AVX registers, or four SSE ones) without reassociating floating-point
+// additions (no -ffast-math), and the independent chains hide the multiply-add latency.
+constexpr int kLanes = 16;
+
+TRANSFER_HD void dot_accumulate(const float* u, const float* v, int c, float* acc) {
   int k = 0;
-  for (; k + 4 <= c; k += 4) {
-    s0 += u[k] * v[k];
-    s1 += u[k + 1] * v[k + 1];
-    s2 += u[k + 2] * v[k + 2];
-    s3 += u[k + 3] * v[k + 3];
-  }
-  for (; k < c; ++k) s0 += u[k] * v[k];
-  return (s0 + s1) + (s2 + s3);
+  for (; k + kLanes <= c; k += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += u[k + j] * v[k + j];
+  for (int j = 0; k < c; ++k, ++j) acc[j] += u[k] * v[k];
 }
 
-TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx) {
-  float sum = 0.0f;
-  int count = 0;
-  for (int dy = -m.half; dy <= m.half; ++dy) {
-    const int ya = ay + dy, yb = by + dy;
-    if (ya < 0 || ya >= m.ha || yb < 0 || yb >= m.hb) continue;
-    for (int dx = -m.half; dx <= m.half; ++dx) {
-      const int xa = ax + dx, xb = bx + dx;
-      if (xa < 0 || xa >= m.wa || xb < 0 || xb >= m.wb) continue;
-      sum += dot(m.a + (static_cast<int64_t>(ya) * m.wa + xa) * m.c,
-                 m.b + (static_cast<int64_t>(yb) * m.wb + xb) * m.c, m.c);
-      ++count;
+TRANSFER_HD float reduce_lanes(float* acc) {
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
+  return acc[0];
+}
+
+TRANSFER_HD float dot(const float* u, const float* v, int c) {
+  float acc[kLanes] = {0.0f};
+  dot_accumulate(u, v, c, acc);
+  return reduce_lanes(acc);
+}
+
+// Patch distance, abandoned early against `cutoff` (the distance to beat): features have
+// unit length, so every remaining pixel pair adds at most 1 to the similarity sum; once even
+// that cannot bring the patch below cutoff (with a margin far above rounding), a bound
+// >= cutoff is returned instead of the exact value. Accepting or rejecting the candidate is
+// the same as with the exact value, so results do not change, only the work.
+TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
+                                 float cutoff = 3.0e38f) {
+  // offsets inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]
+  int dy0 = -m.half, dy1 = m.half, dx0 = -m.half, dx1 = m.half;
+  dy0 = dy0 < -ay ? -ay : dy0;
+  dy0 = dy0 < -by ? -by : dy0;
+  dy1 = dy1 > m.ha - 1 - ay ? m.ha - 1 - ay : dy1;
+  dy1 = dy1 > m.hb - 1 - by ? m.hb - 1 - by : dy1;
+  dx0 = dx0 < -ax ? -ax : dx0;
+  dx0 = dx0 < -bx ? -bx : dx0;
+  dx1 = dx1 > m.wa - 1 - ax ? m.wa - 1 - ax : dx1;
+  dx1 = dx1 > m.wb - 1 - bx ? m.wb - 1 - bx : dx1;
+  const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
+  const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
+  float acc[kLanes] = {0.0f};
+  for (int dy = dy0; dy <= dy1; ++dy) {
+    dot_accumulate(m.a + (static_cast<int64_t>(ay + dy) * m.wa + ax + dx0) * m.c,
+                   m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c, run, acc);
+    if (dy < dy1) {
+      float partial[kLanes];
+      for (int j = 0; j < kLanes; ++j) partial[j] = acc[j];
+      const float bound = -(reduce_lanes(partial) + static_cast<float>((dy1 - dy) * cols)) / count;
+      if (bound > cutoff + 1e-5f) return bound;
     }
   }
-  return count > 0 ? -sum / count : 0.0f;  // the centre offset is always inside both maps
+  return -reduce_lanes(acc) / count;  // count >= 1: the centre is inside both maps
 }
 
 TRANSFER_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -72,57 +97,78 @@ TRANSFER_HD int uniform_offset(uint32_t bits, int r) {
   return static_cast<int>(bits % static_cast<uint32_t>(2 * r + 1)) - r;
 }
 
+// Each pixel carries a stamp: the last pass in which its match changed. A propagation
+// candidate from neighbour n at step s is the same as in the same step of the previous
+// iteration (pass prev_pass) if n's match has not changed since before that pass; it lost or
+// won then, and the pixel's match has only improved since, so it is not evaluated again.
+
 // One jump-flood propagation step at pixel (y, x): the matches of the four neighbours at
 // distance `step`, shifted back by the neighbour's offset, compete with the current match.
 // Reads `cur`, writes `next` (double-buffered: independent of the order of the pixels).
-TRANSFER_HD void propagate_px(const Maps& m, const int* cur, const float* cur_dist, int step,
-                              int y, int x, int* next, float* next_dist) {
+// Returns the number of patch distances evaluated.
+TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dist,
+                             const int* stamp, int step, int pass, int prev_pass, int y, int x,
+                             int* next, float* next_dist, int* next_stamp) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
   int by = cur[2 * p], bx = cur[2 * p + 1];
   float best = cur_dist[p];
+  bool changed = false;
+  int evaluations = 0;
   const int dys[4] = {0, 0, -step, step}, dxs[4] = {-step, step, 0, 0};
   for (int k = 0; k < 4; ++k) {
     const int ny = y + dys[k], nx = x + dxs[k];
     if (ny < 0 || ny >= m.ha || nx < 0 || nx >= m.wa) continue;
     const int64_t n = static_cast<int64_t>(ny) * m.wa + nx;
+    if (prev_pass >= 0 && stamp[n] < prev_pass) continue;  // tried in the previous iteration
     const int cy = clampi(cur[2 * n] - dys[k], 0, m.hb - 1);
     const int cx = clampi(cur[2 * n + 1] - dxs[k], 0, m.wb - 1);
     if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx);
+    const float d = patch_distance(m, y, x, cy, cx, best);
+    ++evaluations;
     if (d < best) {
       best = d;
       by = cy;
       bx = cx;
+      changed = true;
     }
   }
   next[2 * p] = by;
   next[2 * p + 1] = bx;
   next_dist[p] = best;
+  next_stamp[p] = changed ? pass : stamp[p];
+  return evaluations;
 }
 
 // Random search at pixel (y, x): candidates drawn uniformly in windows of radius r, r/2,
 // ..., 1 around the current best match. Reads and writes only pixel p's own entries.
-TRANSFER_HD void random_search_px(const Maps& m, int* field, float* dist, int radius,
-                                  uint64_t seed, uint32_t iteration, int y, int x) {
+// Returns the number of patch distances evaluated.
+TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* stamp, int radius,
+                                 uint64_t seed, uint32_t iteration, int pass, int y, int x) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
   int by = field[2 * p], bx = field[2 * p + 1];
   float best = dist[p];
+  bool changed = false;
   uint32_t draw = 0;
+  int evaluations = 0;
   for (int r = radius; r >= 1; r /= 2) {
     const int cy = clampi(by + uniform_offset(hash4(seed, iteration, p, draw), r), 0, m.hb - 1);
     const int cx = clampi(bx + uniform_offset(hash4(seed, iteration, p, draw + 1), r), 0, m.wb - 1);
     draw += 2;
     if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx);
+    const float d = patch_distance(m, y, x, cy, cx, best);
+    ++evaluations;
     if (d < best) {
       best = d;
       by = cy;
       bx = cx;
+      changed = true;
     }
   }
   field[2 * p] = by;
   field[2 * p + 1] = bx;
   dist[p] = best;
+  if (changed) stamp[p] = pass;
+  return evaluations;
 }
 
 // Coherence half of BDS voting at target pixel (y, x) of A: each pixel p' of A in the patch
