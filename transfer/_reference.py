@@ -186,3 +186,65 @@ def idt(src: np.ndarray, refs, rotations, bins: int, weights=None) -> np.ndarray
             d[:, a] = apply_bin_map(p[:, [a]], left[None], right[None], [lo[a]], [hi[a]])[:, 0] - p[:, a]
         x = x + d @ rot
     return np.clip(x, 0, 1).reshape(src.shape)
+
+
+# ---- nearest-neighbour fields -------------------------------------------------------------------
+
+
+def patch_distance(fa: np.ndarray, fb: np.ndarray, p, q, half: int) -> float:
+    """Minus the mean dot product of channel-last features over the offsets inside both maps."""
+    total, count = 0.0, 0
+    for dy in range(-half, half + 1):
+        for dx in range(-half, half + 1):
+            ya, xa, yb, xb = p[0] + dy, p[1] + dx, q[0] + dy, q[1] + dx
+            if 0 <= ya < fa.shape[0] and 0 <= xa < fa.shape[1] and 0 <= yb < fb.shape[0] and 0 <= xb < fb.shape[1]:
+                total += float(np.dot(fa[ya, xa].astype(np.float64), fb[yb, xb].astype(np.float64)))
+                count += 1
+    return -total / count
+
+
+def upsample(field: np.ndarray, shape_a, shape_b, coarse_shape_b=None) -> np.ndarray:
+    """Loop version of :func:`transfer.nnf.upsample`."""
+    hc, wc = field.shape[:2]
+    (ha, wa), (hb, wb) = shape_a, shape_b
+    say, sax = ha / hc, wa / wc
+    sby, sbx = (say, sax) if coarse_shape_b is None else (hb / coarse_shape_b[0], wb / coarse_shape_b[1])
+    out = np.empty((ha, wa, 2), np.int32)
+    for y in range(ha):
+        for x in range(wa):
+            py, px = min(int(y / say), hc - 1), min(int(x / sax), wc - 1)
+            qy, qx = field[py, px]
+            out[y, x, 0] = min(max(int(np.floor(qy * sby + (y - py * say))), 0), hb - 1)
+            out[y, x, 1] = min(max(int(np.floor(qx * sbx + (x - px * sax))), 0), wb - 1)
+    return out
+
+
+def bds_vote(values: np.ndarray, field_ab: np.ndarray, field_ba: np.ndarray, beta: float, half: int):
+    """Loop version of BDS voting (algorithm.md, section 3), values (H_b, W_b, K)."""
+    hb, wb, k = values.shape
+    ha, wa = field_ab.shape[:2]
+    coherence = np.zeros((ha, wa, k))
+    completeness = np.zeros((ha, wa, k))
+    n_coh = np.zeros((ha, wa))
+    n_comp = np.zeros((ha, wa))
+    offsets = [(dy, dx) for dy in range(-half, half + 1) for dx in range(-half, half + 1)]
+    for y in range(ha):
+        for x in range(wa):
+            for dy, dx in offsets:  # neighbour p' = p + d votes R(q' - d)
+                py, px = y + dy, x + dx
+                if 0 <= py < ha and 0 <= px < wa:
+                    ry, rx = field_ab[py, px, 0] - dy, field_ab[py, px, 1] - dx
+                    if 0 <= ry < hb and 0 <= rx < wb:
+                        coherence[y, x] += values[ry, rx]
+                        n_coh[y, x] += 1
+    for ry in range(hb):
+        for rx in range(wb):
+            sy, sx = field_ba[ry, rx]
+            for dy, dx in offsets:
+                ty, tx, vy, vx = sy + dy, sx + dx, ry + dy, rx + dx
+                if 0 <= ty < ha and 0 <= tx < wa and 0 <= vy < hb and 0 <= vx < wb:
+                    completeness[ty, tx] += values[vy, vx]
+                    n_comp[ty, tx] += 1
+    wc, wbeta = 1.0 / (ha * wa), beta / (hb * wb)
+    den = (wc * n_coh + wbeta * n_comp)[..., None]
+    return (wc * coherence + wbeta * completeness) / den

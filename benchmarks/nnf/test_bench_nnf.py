@@ -1,0 +1,90 @@
+"""PatchMatch against exact search on real feature maps, and the machine's matmul throughput.
+
+Features: a fixed conv layer pair (transfer.testing.conv_features, luminance input) on
+skimage's motorcycle stereo pair, the right view recolored (hue +0.35, saturation x0.6), at
+each (C, H, W). Extra info per entry: distance evaluations, their GFLOP/s (9 C multiply-adds
+per evaluation), mean similarity, and the ratio to exact's mean similarity where exact ran.
+"""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import hsv2rgb, rgb2hsv
+
+from transfer import _C, nnf
+from transfer.testing import conv_features
+
+SHAPES = [(512, 64, 64), (256, 128, 128), (64, 256, 256), (64, 512, 512)]
+EXACT_MAX_PAIRS = 1 << 28  # |A| |B| up to this: exact runs (about 4 s at 128 x 128 here)
+
+_cache = {}
+
+
+def features(shape):
+    if shape not in _cache:
+        c, h, w = shape
+        left, right, _ = data.stereo_motorcycle()
+        hsv = rgb2hsv(right)
+        hsv[..., 0] = (hsv[..., 0] + 0.35) % 1.0
+        hsv[..., 1] *= 0.6
+        right = (hsv2rgb(hsv) * 255).round().astype(np.uint8)
+        _cache[shape] = (conv_features(left, c, (h, w), gray=True),
+                         conv_features(right, c, (h, w), gray=True))
+    return _cache[shape]
+
+
+_exact_similarity = {}
+
+
+def shape_id(shape):
+    return "x".join(map(str, shape))
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
+def test_exact(benchmark, shape):
+    c, h, w = shape
+    if (h * w) ** 2 > EXACT_MAX_PAIRS:
+        pytest.skip("exact search does not fit this machine's time and memory at this size")
+    a, b = features(shape)
+    benchmark.group = f"nnf-{shape_id(shape)}"
+    benchmark.name = "exact (torch matmul)"
+    field = benchmark.pedantic(nnf.exact, args=(a, b), rounds=3 if h <= 64 else 1, iterations=1)
+    _exact_similarity[shape] = float(field.similarity.mean())
+    benchmark.extra_info["mean_similarity"] = _exact_similarity[shape]
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
+def test_patchmatch_cpu(benchmark, shape):
+    c, h, w = shape
+    a, b = features(shape)
+    fa, fb = nnf.normalize(a), nnf.normalize(b)
+    init = nnf.proportional_field((h, w), (h, w))
+    result = {}
+
+    def run():
+        field = init.copy()
+        dist, evaluations = _C.patchmatch(fa, fb, field, 1, 10, max(h, w), 0)
+        result.update(dist=dist, evaluations=evaluations)
+
+    benchmark.group = f"nnf-{shape_id(shape)}"
+    benchmark.name = "transfer patchmatch cpu (10 iterations)"
+    benchmark.pedantic(run, rounds=5 if h <= 256 else 2, iterations=1, warmup_rounds=1)
+    median = benchmark.stats.stats.median
+    similarity = float(-result["dist"].mean())
+    info = benchmark.extra_info
+    info["evaluations_per_pixel"] = result["evaluations"] / (h * w)
+    info["gflops"] = result["evaluations"] * 9 * c * 2 / median / 1e9
+    info["mean_similarity"] = similarity
+    if shape in _exact_similarity:
+        info["similarity_vs_exact"] = similarity / _exact_similarity[shape]
+
+
+def test_matmul_throughput(benchmark):
+    """float32 matmul of the same threads, the yardstick for the distance evaluations."""
+    import torch
+
+    x = torch.randn(2048, 2048)
+    benchmark.group = "matmul"
+    benchmark.name = "torch matmul 2048^3 float32"
+    benchmark.pedantic(lambda: x @ x, rounds=10, iterations=1, warmup_rounds=2)
+    benchmark.extra_info["gflops"] = 2 * 2048**3 / benchmark.stats.stats.median / 1e9

@@ -1,0 +1,290 @@
+"""The nearest-neighbour-field backend: PatchMatch against exact search and ground truth."""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import hsv2rgb, rgb2hsv
+
+import transfer
+from transfer import _C, _reference as ref, nnf
+from transfer.errors import CudaUnavailableError, InputError
+from transfer.testing import conv_features
+
+from conftest import requires_cuda, rng
+
+PM_BACKENDS = ["cpu"] + (["cuda"] if transfer.cuda_available() else [])
+
+
+def recolor(img, hue=0.35, saturation=0.6):
+    """The color change of algorithm.md's measurement: hue shifted, saturation scaled."""
+    hsv = rgb2hsv(img)
+    hsv[..., 0] = (hsv[..., 0] + hue) % 1.0
+    hsv[..., 1] *= saturation
+    return (hsv2rgb(hsv) * 255).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def photo_pairs():
+    """Real feature maps: different photos, and a stereo pair with a recolored view."""
+    left, right, _ = data.stereo_motorcycle()
+    return {
+        "astronaut-coffee": (conv_features(data.astronaut(), 64, (48, 48)),
+                             conv_features(data.coffee(), 64, (40, 60))),
+        "motorcycle": (conv_features(left, 64, (50, 74), gray=True),
+                       conv_features(recolor(right), 64, (50, 74), gray=True)),
+    }
+
+
+# ---- against exact search -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", PM_BACKENDS)
+@pytest.mark.parametrize("pair", ["astronaut-coffee", "motorcycle"])
+def test_patchmatch_reaches_exact_similarity(photo_pairs, pair, backend):
+    a, b = photo_pairs[pair]
+    best = nnf.exact(a, b)
+    approx = nnf.patchmatch(a, b, backend=backend)
+    assert approx.similarity.mean() >= 0.99 * best.similarity.mean()
+    # exact is the optimum: no pixel of PatchMatch beats it (beyond rounding)
+    assert (approx.similarity <= best.similarity + 1e-5).all()
+
+
+def test_patchmatch_distances_are_the_patch_distances(photo_pairs):
+    a, b = photo_pairs["astronaut-coffee"]
+    field = nnf.patchmatch(a, b, backend="cpu")
+    fa, fb = nnf.normalize(a), nnf.normalize(b)
+    r = rng(0)
+    for _ in range(50):
+        p = (r.integers(0, a.shape[1]), r.integers(0, a.shape[2]))
+        q = tuple(field.nnf[p])
+        assert abs(field.dist[p] - ref.patch_distance(fa, fb, p, q, 1)) < 1e-5
+
+
+def test_exact_matches_brute_force_reference():
+    r = rng(1)
+    a = r.standard_normal((8, 6, 7)).astype(np.float32)
+    b = r.standard_normal((8, 5, 9)).astype(np.float32)
+    fa, fb = nnf.normalize(a), nnf.normalize(b)
+    field = nnf.exact(a, b, patch_size=3)
+    for y in range(6):
+        for x in range(7):
+            d = [[ref.patch_distance(fa, fb, (y, x), (qy, qx), 1) for qx in range(9)] for qy in range(5)]
+            assert abs(field.dist[y, x] - np.min(d)) < 1e-5
+            assert np.ravel_multi_index(tuple(field.nnf[y, x]), (5, 9)) == np.argmin(d)
+
+
+def test_exact_in_small_chunks_equals_one_chunk(photo_pairs):
+    a, b = photo_pairs["astronaut-coffee"]
+    whole = nnf.exact(a, b)
+    chunked = nnf.exact(a, b, max_chunk_bytes=1)  # one row at a time
+    np.testing.assert_array_equal(whole.nnf, chunked.nnf)
+    np.testing.assert_allclose(whole.dist, chunked.dist, atol=1e-6)
+
+
+# ---- ground truth -------------------------------------------------------------------------------
+
+
+def _stereo_accuracy(field, disparity, image_width, feature_shape):
+    """Fraction of cells (with known disparity) matched within 1.5 cells of the truth."""
+    h, w = feature_shape
+    H, W = disparity.shape
+    ys = ((np.arange(h) + 0.5) * H / h).astype(int)
+    xs = ((np.arange(w) + 0.5) * W / w).astype(int)
+    d = disparity[ys][:, xs]
+    known = np.isfinite(d) & (d > 0)
+    true_x = np.arange(w)[None, :] - d * w / image_width
+    true_y = np.arange(h)[:, None] + np.zeros_like(d)
+    err = np.hypot(field.nnf[..., 0] - true_y, field.nnf[..., 1] - true_x)
+    return float((err[known] <= 1.5).mean())
+
+
+def _stereo_cases():
+    left, right, disp = data.stereo_motorcycle()
+    yield "motorcycle", left, recolor(right), disp
+
+
+@pytest.mark.parametrize("backend", PM_BACKENDS)
+def test_ground_truth_stereo_motorcycle(backend):
+    name, left, right, disp = next(_stereo_cases())
+    shape = (62, 92)  # stride 8
+    a, b = conv_features(left, 64, shape, gray=True), conv_features(right, 64, shape, gray=True)
+    acc_exact = _stereo_accuracy(nnf.exact(a, b), disp, left.shape[1], shape)
+    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, backend=backend), disp, left.shape[1], shape)
+    print(f"{name}: within 1.5 cells: exact {acc_exact:.3f}, patchmatch {acc_pm:.3f}")
+    assert acc_exact > 0.6  # the features carry the correspondence at all
+    assert acc_pm >= acc_exact - 0.02
+
+
+@pytest.mark.parametrize("scene", ["teddy", "cones"])
+def test_ground_truth_middlebury(shared_data, scene):
+    import imageio.v3 as iio
+
+    folder = shared_data / "middlebury2003" / scene
+    left, right = iio.imread(folder / "im2.png"), iio.imread(folder / "im6.png")
+    disp = iio.imread(folder / "disp2.pgm").astype(np.float64) / 4  # stored x4, 0 = unknown
+    shape = (47, 56)  # stride 8
+    a, b = conv_features(left, 64, shape, gray=True), conv_features(recolor(right), 64, shape, gray=True)
+    acc_exact = _stereo_accuracy(nnf.exact(a, b), disp, left.shape[1], shape)
+    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, backend="cpu"), disp, left.shape[1], shape)
+    print(f"{scene}: within 1.5 cells: exact {acc_exact:.3f}, patchmatch {acc_pm:.3f}")
+    assert acc_exact > 0.5
+    assert acc_pm >= acc_exact - 0.02
+
+
+# ---- determinism, edge cases --------------------------------------------------------------------
+
+
+def test_same_field_for_one_and_two_threads(threads, photo_pairs):
+    a, b = photo_pairs["motorcycle"]
+    results = []
+    for n in (1, 2):
+        threads(n)
+        results.append(nnf.patchmatch(a, b, backend="cpu", seed=7, radius=20))
+    np.testing.assert_array_equal(results[0].nnf, results[1].nnf)
+    np.testing.assert_array_equal(results[0].dist, results[1].dist)
+
+
+def test_seed_changes_the_random_search(photo_pairs):
+    a, b = photo_pairs["astronaut-coffee"]
+    f0 = nnf.patchmatch(a, b, backend="cpu", iters=2, seed=0)
+    f1 = nnf.patchmatch(a, b, backend="cpu", iters=2, seed=1)
+    assert not np.array_equal(f0.nnf, f1.nnf)
+
+
+@pytest.mark.parametrize("backend", PM_BACKENDS + ["exact"])
+def test_identical_maps_give_the_identity(backend):
+    a = rng(2).standard_normal((16, 30, 40)).astype(np.float32)
+    field = nnf.patchmatch(a, a, backend=backend)
+    np.testing.assert_array_equal(field.nnf, nnf.proportional_field((30, 40), (30, 40)))
+    np.testing.assert_allclose(field.dist, -1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("backend", PM_BACKENDS + ["exact"])
+@pytest.mark.parametrize("shape_a,shape_b", [((1, 1), (1, 1)), ((2, 2), (5, 3)), ((1, 1), (9, 9)),
+                                             ((8, 200), (200, 8)), ((3, 1), (1, 4))])
+def test_small_and_odd_shapes(backend, shape_a, shape_b):
+    a = conv_features(data.astronaut(), 16, shape_a)
+    b = conv_features(data.coffee(), 16, shape_b)
+    field = nnf.patchmatch(a, b, backend=backend)
+    assert field.nnf.shape == (*shape_a, 2) and field.dist.shape == shape_a
+    assert (field.nnf[..., 0] < shape_b[0]).all() and (field.nnf[..., 1] < shape_b[1]).all()
+    assert (field.nnf >= 0).all() and np.isfinite(field.dist).all()
+    best = nnf.exact(a, b)
+    assert field.similarity.mean() >= 0.99 * best.similarity.mean() - 1e-6
+
+
+def test_zero_features_give_no_nan():
+    a = np.zeros((4, 6, 6), np.float32)
+    b = rng(4).standard_normal((4, 6, 6)).astype(np.float32)
+    for backend in ("cpu", "exact"):
+        field = nnf.patchmatch(a, b, backend=backend)
+        assert np.isfinite(field.dist).all()
+
+
+def test_init_is_used_and_checked(photo_pairs):
+    a, b = photo_pairs["astronaut-coffee"]
+    best = nnf.exact(a, b)
+    # starting from the optimum with no iterations keeps it
+    kept = nnf.patchmatch(a, b, init=best, iters=0, backend="cpu")
+    np.testing.assert_array_equal(kept.nnf, best.nnf)
+    with pytest.raises(InputError, match=r"init has shape \(3, 3, 2\); expected \(48, 48, 2\)"):
+        nnf.patchmatch(a, b, init=np.zeros((3, 3, 2), np.int32))
+    with pytest.raises(TypeError, match="init has dtype float"):
+        nnf.patchmatch(a, b, init=np.zeros((48, 48, 2), np.float32))
+
+
+def test_torch_tensors_are_accepted(photo_pairs):
+    import torch
+
+    a, b = photo_pairs["astronaut-coffee"]
+    f_np = nnf.patchmatch(a, b, backend="cpu")
+    f_t = nnf.patchmatch(torch.from_numpy(a), torch.from_numpy(b), backend="cpu")
+    np.testing.assert_array_equal(f_np.nnf, f_t.nnf)
+
+
+def test_bad_input():
+    a = np.zeros((4, 5, 5), np.float32)
+    with pytest.raises(InputError, match="unknown backend 'gpu'"):
+        nnf.patchmatch(a, a, backend="gpu")
+    with pytest.raises(InputError, match="a has 4 channels and b has 3"):
+        nnf.patchmatch(a, a[:3])
+    with pytest.raises(InputError, match="b is empty"):
+        nnf.patchmatch(a, a[:, :0])
+    with pytest.raises(InputError, match="a contains NaN"):
+        nnf.patchmatch(np.full((4, 5, 5), np.nan, np.float32), a)
+    with pytest.raises(TypeError, match="a has dtype int64"):
+        nnf.patchmatch(np.zeros((4, 5, 5), np.int64), a)
+    with pytest.raises(InputError, match=r"shape \(5, 5\)"):
+        nnf.patchmatch(a[0], a)
+    with pytest.raises(InputError, match="patch_size must be a positive odd"):
+        nnf.patchmatch(a, a, patch_size=4)
+    with pytest.raises(TypeError, match="NumPy array or torch tensor"):
+        nnf.patchmatch([[1.0]], a)
+
+
+@pytest.mark.skipif(transfer.cuda_available(), reason="a CUDA GPU is present")
+def test_cuda_backend_without_gpu():
+    a = np.zeros((4, 5, 5), np.float32)
+    with pytest.raises(CudaUnavailableError, match="patchmatch on device='cuda'"):
+        nnf.patchmatch(a, a, backend="cuda")
+
+
+@requires_cuda
+def test_cuda_matches_cpu_quality(photo_pairs):
+    a, b = photo_pairs["motorcycle"]
+    cpu = nnf.patchmatch(a, b, backend="cpu")
+    gpu = nnf.patchmatch(a, b, backend="cuda")
+    # same bodies, same random draws; float rounding (FMA) may tip a few comparisons
+    assert abs(gpu.similarity.mean() - cpu.similarity.mean()) < 1e-3
+    assert (gpu.nnf == cpu.nnf).all(axis=-1).mean() > 0.95
+
+
+# ---- upsampling and voting ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shapes", [((6, 7), (12, 14), (5, 9), (10, 18)),
+                                    ((5, 5), (11, 9), (4, 6), (9, 13)),
+                                    ((3, 4), (6, 8), None, (5, 5))])
+def test_upsample_matches_reference(shapes):
+    coarse_a, fine_a, coarse_b, fine_b = shapes
+    cb = coarse_b or fine_b
+    field = np.stack([rng(5).integers(0, cb[0], coarse_a), rng(6).integers(0, cb[1], coarse_a)], -1)
+    ours = nnf.upsample(field, fine_a, fine_b, coarse_shape_b=coarse_b)
+    np.testing.assert_array_equal(ours, ref.upsample(field, fine_a, fine_b, coarse_b))
+
+
+def test_upsample_of_identity_is_identity():
+    ident = nnf.proportional_field((10, 12), (10, 12))
+    np.testing.assert_array_equal(nnf.upsample(ident, (20, 24), (20, 24)),
+                                  nnf.proportional_field((20, 24), (20, 24)))
+
+
+@pytest.mark.parametrize("beta", [0.0, 2.0, 0.5])
+def test_bds_vote_matches_reference(beta, threads):
+    r = rng(7)
+    ha, wa, hb, wb = 9, 11, 7, 13
+    values = r.random((hb, wb, 5)).astype(np.float32)
+    fab = np.stack([r.integers(0, hb, (ha, wa)), r.integers(0, wb, (ha, wa))], -1).astype(np.int32)
+    fba = np.stack([r.integers(0, ha, (hb, wb)), r.integers(0, wa, (hb, wb))], -1).astype(np.int32)
+    expected = ref.bds_vote(values.astype(np.float64), fab, fba, beta, 1)
+    for n in (1, 2):
+        threads(n)
+        np.testing.assert_allclose(nnf.bds_vote(values, fab, fba, beta=beta), expected, atol=1e-5)
+    # a feature map laid out (K, H, W) votes the same
+    np.testing.assert_allclose(nnf.bds_vote(np.moveaxis(values, -1, 0), fab, fba, beta=beta, channel_axis=0),
+                               np.moveaxis(expected, -1, 0), atol=1e-5)
+
+
+def test_bds_vote_with_identity_fields_returns_the_values():
+    img = rng(8).random((12, 15, 3)).astype(np.float32)
+    ident = nnf.proportional_field((12, 15), (12, 15))
+    np.testing.assert_allclose(nnf.bds_vote(img, ident, ident), img, atol=1e-6)
+    np.testing.assert_allclose(nnf.bds_vote(img[..., 0], ident, ident), img[..., 0], atol=1e-6)
+
+
+def test_bds_vote_bad_input():
+    ident = nnf.proportional_field((4, 4), (4, 4))
+    with pytest.raises(InputError, match="field_ba has shape"):
+        nnf.bds_vote(np.zeros((5, 4, 3)), ident, ident)
+    with pytest.raises(InputError, match="beta must be >= 0"):
+        nnf.bds_vote(np.zeros((4, 4, 3)), ident, ident, beta=-1)
