@@ -197,3 +197,37 @@ def test_same_result_with_one_and_two_threads(threads, astronaut, coffee):
         ))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_moments_match_numpy(threads):
+    x = (rng(12).random((100003, 3)) * [1, 50, 0.01] + [0, -20, 0.5]).astype(np.float32)
+    expected_mean = x.astype(np.float64).mean(0)
+    expected_cov = np.cov(x.astype(np.float64).T, bias=True)
+    results = []
+    for n in (1, 2):
+        threads(n)
+        results.append(_C.moments(x))
+        np.testing.assert_allclose(results[-1][0], expected_mean, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(results[-1][1], expected_cov, rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(results[0][1], results[1][1])  # bit-identical
+
+
+def test_distinct_colors_match_numpy_unique(threads):
+    px = rng(13).integers(0, 6, (50000, 4), dtype=np.uint8) * 51  # few colors, many repeats
+    px[:, 3] = np.where(rng(14).random(50000) < 0.2, 0, 255)  # some transparent
+    keys_all = (px[:, 0].astype(np.int64) << 16) | (px[:, 1].astype(np.int64) << 8) | px[:, 2]
+    ids, inverse = np.unique(keys_all, return_inverse=True)
+    visible_counts = np.bincount(inverse, weights=px[:, 3] > 0, minlength=len(ids))
+    for n in (1, 2):
+        threads(n)
+        got_ids, got_counts, got_inverse = _C.distinct_colors_u8(px)
+        np.testing.assert_array_equal(got_ids, ids)
+        np.testing.assert_array_equal(got_counts, visible_counts)
+        np.testing.assert_array_equal(got_inverse, inverse.ravel())
+
+
+def test_lab_affine_to_srgb_matches_two_steps():
+    lab = sk_rgb2lab(_color_samples().astype(np.float64)).astype(np.float32)
+    scale, shift = np.array([0.8, 1.3, 0.5], np.float32), np.array([5.0, -3.0, 10.0], np.float32)
+    np.testing.assert_allclose(_C.lab_affine_to_srgb(lab, scale, shift),
+                               _C.lab_to_srgb(lab * scale + shift), atol=1e-6)

@@ -305,17 +305,17 @@ PYBIND11_MODULE(_C, m) {
               "field points outside b");
     py::array_t<float> dist({m.ha, m.wa});
     float* d = dist.mutable_data();
-    int64_t evaluations = 0;
+    int64_t pairs = 0;
     {
       py::gil_scoped_release nogil;
-      evaluations = transfer::nnf::patchmatch_cpu(m, f, d, iterations, radius, seed);
+      pairs = transfer::nnf::patchmatch_cpu(m, f, d, iterations, radius, seed);
     }
-    return py::make_tuple(dist, evaluations);
+    return py::make_tuple(dist, pairs);
   }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"), py::arg("iterations"),
      py::arg("radius"), py::arg("seed"),
      "PatchMatch of normalised channel-last maps a (ha, wa, c) and b (hb, wb, c); updates the "
-     "int32 field (ha, wa, 2) in place; returns (patch distances (ha, wa), number of distance "
-     "evaluations).");
+     "int32 field (ha, wa, 2) in place; returns (patch distances (ha, wa), number of pixel "
+     "pairs whose c features were multiplied: the work done).");
 
   m.def("field_distances", [](const carray<float>& a, const carray<float>& b,
                               const carray<int32_t>& field, int half) {

@@ -13,7 +13,7 @@ constexpr int kJumpSteps[4] = {8, 4, 2, 1};
 
 // field (ha * wa * 2, in: initial field inside B, out: result), dist (ha * wa, out).
 // radius: random-search radius in pixels of B. Deterministic for a given seed. Returns the
-// number of patch distances evaluated.
+// number of pixel pairs whose features were multiplied (c multiply-adds each): the work done.
 int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
                     uint64_t seed);
 

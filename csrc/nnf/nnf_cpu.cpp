@@ -37,12 +37,14 @@ int64_t tile_count(const Maps& m) {
   return static_cast<int64_t>((m.ha + kTile - 1) / kTile) * ((m.wa + kTile - 1) / kTile);
 }
 
-TRANSFER_CLONES void distances_tile(const Maps& m, const int* field, float* dist, Tile t) {
+TRANSFER_CLONES int64_t distances_tile(const Maps& m, const int* field, float* dist, Tile t) {
+  int pairs = 0;
   for (int y = t.y0; y < t.y1; ++y)
     for (int x = t.x0; x < t.x1; ++x) {
       const int64_t p = static_cast<int64_t>(y) * m.wa + x;
-      dist[p] = patch_distance(m, y, x, field[2 * p], field[2 * p + 1]);
+      dist[p] = patch_distance(m, y, x, field[2 * p], field[2 * p + 1], 3.0e38f, &pairs);
     }
+  return pairs;
 }
 
 struct State {  // one buffer of the double-buffered field
@@ -53,25 +55,29 @@ struct State {  // one buffer of the double-buffered field
 
 TRANSFER_CLONES int64_t propagate_tile(const Maps& m, State cur, State next, int step, int pass,
                                        int prev_pass, Tile t) {
-  int64_t evaluations = 0;
+  int64_t pairs = 0;
   for (int y = t.y0; y < t.y1; ++y)
     for (int x = t.x0; x < t.x1; ++x)
-      evaluations += propagate_px(m, cur.field, cur.dist, cur.stamp, step, pass, prev_pass, y, x,
+      pairs += propagate_px(m, cur.field, cur.dist, cur.stamp, step, pass, prev_pass, y, x,
                                   next.field, next.dist, next.stamp);
-  return evaluations;
+  return pairs;
 }
 
 TRANSFER_CLONES int64_t random_search_tile(const Maps& m, State s, int radius, uint64_t seed,
                                            uint32_t iteration, int pass, Tile t) {
-  int64_t evaluations = 0;
+  int64_t pairs = 0;
   for (int y = t.y0; y < t.y1; ++y)
     for (int x = t.x0; x < t.x1; ++x)
-      evaluations += random_search_px(m, s.field, s.dist, s.stamp, radius, seed, iteration, pass, y, x);
-  return evaluations;
+      pairs += random_search_px(m, s.field, s.dist, s.stamp, radius, seed, iteration, pass, y, x);
+  return pairs;
 }
 
-void distances_all(const Maps& m, const int* field, float* dist) {
-  parallel_for(tile_count(m), [&](int64_t t) { distances_tile(m, field, dist, tile_of(m, t)); });
+// Work per tile goes to pairs[t] (pixel pairs multiplied), when given.
+void distances_all(const Maps& m, const int* field, float* dist, int64_t* pairs = nullptr) {
+  parallel_for(tile_count(m), [&](int64_t t) {
+    const int64_t done = distances_tile(m, field, dist, tile_of(m, t));
+    if (pairs) pairs[t] += done;
+  });
 }
 
 }  // namespace
@@ -83,8 +89,8 @@ void field_distances_cpu(const Maps& m, const int* field, float* dist) {
 int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
                        uint64_t seed) {
   const int64_t n = static_cast<int64_t>(m.ha) * m.wa;
-  distances_all(m, field, dist);
-  std::vector<int64_t> evaluations(tile_count(m), 0);
+  std::vector<int64_t> pairs(tile_count(m), 0);
+  distances_all(m, field, dist, pairs.data());
   std::vector<int> other_field(2 * n), stamps(n, -1), other_stamps(n, -1);
   std::vector<float> other_dist(n);
   State cur{field, dist, stamps.data()}, nxt{other_field.data(), other_dist.data(), other_stamps.data()};
@@ -98,13 +104,13 @@ int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, i
       if (step >= longest) continue;
       const int prev_pass = it > 0 ? pass - passes : -1;
       parallel_for(tile_count(m), [&](int64_t t) {
-        evaluations[t] += propagate_tile(m, cur, nxt, step, pass, prev_pass, tile_of(m, t));
+        pairs[t] += propagate_tile(m, cur, nxt, step, pass, prev_pass, tile_of(m, t));
       });
       std::swap(cur, nxt);
       ++pass;
     }
     parallel_for(tile_count(m), [&](int64_t t) {
-      evaluations[t] += random_search_tile(m, cur, radius, seed, static_cast<uint32_t>(it), pass,
+      pairs[t] += random_search_tile(m, cur, radius, seed, static_cast<uint32_t>(it), pass,
                                            tile_of(m, t));
     });
   }
@@ -112,8 +118,8 @@ int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, i
     std::copy(cur.field, cur.field + 2 * n, field);
     std::copy(cur.dist, cur.dist + n, dist);
   }
-  int64_t total = n;  // the initial distances
-  for (int64_t e : evaluations) total += e;
+  int64_t total = 0;
+  for (int64_t e : pairs) total += e;
   return total;
 }
 

@@ -48,9 +48,10 @@ TRANSFER_HD float dot(const float* u, const float* v, int c) {
 // unit length, so every remaining pixel pair adds at most 1 to the similarity sum; once even
 // that cannot bring the patch below cutoff (with a margin far above rounding), a bound
 // >= cutoff is returned instead of the exact value. Accepting or rejecting the candidate is
-// the same as with the exact value, so results do not change, only the work.
+// the same as with the exact value, so results do not change, only the work. Adds the
+// number of pixel pairs whose features were multiplied to *pairs (the work done).
 TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
-                                 float cutoff = 3.0e38f) {
+                                 float cutoff = 3.0e38f, int* pairs = nullptr) {
   // offsets inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]
   int dy0 = -m.half, dy1 = m.half, dx0 = -m.half, dx1 = m.half;
   dy0 = dy0 < -ay ? -ay : dy0;
@@ -63,10 +64,21 @@ TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
   dx1 = dx1 > m.wb - 1 - bx ? m.wb - 1 - bx : dx1;
   const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
+  // Candidates in B are scattered: ask for the start of each of the patch's rows in B before
+  // the first dot product needs it, so the cache misses overlap instead of queueing (the
+  // hardware prefetcher follows each row from there).
+  for (int dy = dy0; dy <= dy1; ++dy) {
+    const char* row = reinterpret_cast<const char*>(
+        m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c);
+    for (int off = 0; off < run * 4 && off < 512; off += 64) __builtin_prefetch(row + off);
+  }
+#endif
   float acc[kLanes] = {0.0f};
   for (int dy = dy0; dy <= dy1; ++dy) {
     dot_accumulate(m.a + (static_cast<int64_t>(ay + dy) * m.wa + ax + dx0) * m.c,
                    m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c, run, acc);
+    if (pairs) *pairs += cols;
     if (dy < dy1) {
       float partial[kLanes];
       for (int j = 0; j < kLanes; ++j) partial[j] = acc[j];
@@ -105,7 +117,7 @@ TRANSFER_HD int uniform_offset(uint32_t bits, int r) {
 // One jump-flood propagation step at pixel (y, x): the matches of the four neighbours at
 // distance `step`, shifted back by the neighbour's offset, compete with the current match.
 // Reads `cur`, writes `next` (double-buffered: independent of the order of the pixels).
-// Returns the number of patch distances evaluated.
+// Returns the number of pixel pairs whose features were multiplied (the work done).
 TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dist,
                              const int* stamp, int step, int pass, int prev_pass, int y, int x,
                              int* next, float* next_dist, int* next_stamp) {
@@ -113,7 +125,7 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
   int by = cur[2 * p], bx = cur[2 * p + 1];
   float best = cur_dist[p];
   bool changed = false;
-  int evaluations = 0;
+  int pairs = 0;
   const int dys[4] = {0, 0, -step, step}, dxs[4] = {-step, step, 0, 0};
   for (int k = 0; k < 4; ++k) {
     const int ny = y + dys[k], nx = x + dxs[k];
@@ -123,8 +135,7 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
     const int cy = clampi(cur[2 * n] - dys[k], 0, m.hb - 1);
     const int cx = clampi(cur[2 * n + 1] - dxs[k], 0, m.wb - 1);
     if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx, best);
-    ++evaluations;
+    const float d = patch_distance(m, y, x, cy, cx, best, &pairs);
     if (d < best) {
       best = d;
       by = cy;
@@ -136,12 +147,12 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
   next[2 * p + 1] = bx;
   next_dist[p] = best;
   next_stamp[p] = changed ? pass : stamp[p];
-  return evaluations;
+  return pairs;
 }
 
 // Random search at pixel (y, x): candidates drawn uniformly in windows of radius r, r/2,
 // ..., 1 around the current best match. Reads and writes only pixel p's own entries.
-// Returns the number of patch distances evaluated.
+// Returns the number of pixel pairs whose features were multiplied (the work done).
 TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* stamp, int radius,
                                  uint64_t seed, uint32_t iteration, int pass, int y, int x) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
@@ -149,14 +160,13 @@ TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* st
   float best = dist[p];
   bool changed = false;
   uint32_t draw = 0;
-  int evaluations = 0;
+  int pairs = 0;
   for (int r = radius; r >= 1; r /= 2) {
     const int cy = clampi(by + uniform_offset(hash4(seed, iteration, p, draw), r), 0, m.hb - 1);
     const int cx = clampi(bx + uniform_offset(hash4(seed, iteration, p, draw + 1), r), 0, m.wb - 1);
     draw += 2;
     if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx, best);
-    ++evaluations;
+    const float d = patch_distance(m, y, x, cy, cx, best, &pairs);
     if (d < best) {
       best = d;
       by = cy;
@@ -168,7 +178,7 @@ TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* st
   field[2 * p + 1] = bx;
   dist[p] = best;
   if (changed) stamp[p] = pass;
-  return evaluations;
+  return pairs;
 }
 
 // Coherence half of BDS voting at target pixel (y, x) of A: each pixel p' of A in the patch
