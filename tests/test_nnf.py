@@ -6,7 +6,7 @@ from skimage import data
 from skimage.color import hsv2rgb, rgb2hsv
 
 import transfer
-from transfer import _C, _reference as ref, nnf
+from transfer import _reference as ref, nnf
 from transfer.errors import CudaUnavailableError, InputError
 from transfer.testing import conv_features
 

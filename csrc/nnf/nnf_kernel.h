@@ -109,6 +109,19 @@ TRANSFER_HD int uniform_offset(uint32_t bits, int r) {
   return static_cast<int>(bits % static_cast<uint32_t>(2 * r + 1)) - r;
 }
 
+// Evaluates candidate (cy, cx) for pixel (y, x) unless it is the current match (by, bx), and
+// takes it if it is closer. Returns whether the match changed.
+TRANSFER_HD bool try_candidate(const Maps& m, int y, int x, int cy, int cx, int* by, int* bx,
+                               float* best, int* pairs) {
+  if (cy == *by && cx == *bx) return false;
+  const float d = patch_distance(m, y, x, cy, cx, *best, pairs);
+  if (!(d < *best)) return false;
+  *best = d;
+  *by = cy;
+  *bx = cx;
+  return true;
+}
+
 // Each pixel carries a stamp: the last pass in which its match changed. A propagation
 // candidate from neighbour n at step s is the same as in the same step of the previous
 // iteration (pass prev_pass) if n's match has not changed since before that pass; it lost or
@@ -134,14 +147,7 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
     if (prev_pass >= 0 && stamp[n] < prev_pass) continue;  // tried in the previous iteration
     const int cy = clampi(cur[2 * n] - dys[k], 0, m.hb - 1);
     const int cx = clampi(cur[2 * n + 1] - dxs[k], 0, m.wb - 1);
-    if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx, best, &pairs);
-    if (d < best) {
-      best = d;
-      by = cy;
-      bx = cx;
-      changed = true;
-    }
+    changed |= try_candidate(m, y, x, cy, cx, &by, &bx, &best, &pairs);
   }
   next[2 * p] = by;
   next[2 * p + 1] = bx;
@@ -165,14 +171,7 @@ TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* st
     const int cy = clampi(by + uniform_offset(hash4(seed, iteration, p, draw), r), 0, m.hb - 1);
     const int cx = clampi(bx + uniform_offset(hash4(seed, iteration, p, draw + 1), r), 0, m.wb - 1);
     draw += 2;
-    if (cy == by && cx == bx) continue;
-    const float d = patch_distance(m, y, x, cy, cx, best, &pairs);
-    if (d < best) {
-      best = d;
-      by = cy;
-      bx = cx;
-      changed = true;
-    }
+    changed |= try_candidate(m, y, x, cy, cx, &by, &bx, &best, &pairs);
   }
   field[2 * p] = by;
   field[2 * p + 1] = bx;
