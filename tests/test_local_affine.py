@@ -1,0 +1,126 @@
+"""Local affine color models and WLS smoothing (building blocks of the neural transfer)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.ndimage import gaussian_filter
+from scipy.sparse.linalg import spsolve
+
+from transfer import local_affine as la
+from transfer.errors import InputError
+
+from conftest import rng
+
+
+@pytest.fixture(scope="module")
+def smooth_src():
+    return np.clip(gaussian_filter(rng(0).random((40, 50, 3)), (3, 3, 0)) * 2 - 0.5, 0, 1)
+
+
+def energy(a, b, s, g, w, nu, lambda_l, extra_edges=()):
+    """The energy of algorithm.md section 4, written out directly (all channels)."""
+    total = np.sum(nu * w[..., None] * (a * s + b - g) ** 2)
+    lum = s[..., 0]
+    for axis in (0, 1):  # each 4-neighbour pair, seen from both sides
+        dl = np.abs(np.diff(lum, axis=axis)) ** 1.2 + 1e-4
+        da, db = np.diff(a, axis=axis), np.diff(b, axis=axis)
+        total += 2 * np.sum(lambda_l / dl[..., None] * (da**2 + db**2))
+    fa, fb = a.reshape(-1, 3), b.reshape(-1, 3)
+    for p, q, wt in extra_edges:
+        total += np.sum(wt[:, None] * ((fa[p] - fa[q]) ** 2 + (fb[p] - fb[q]) ** 2))
+    return total
+
+
+def test_recovers_a_global_affine_map(smooth_src):
+    g = 0.7 * smooth_src + 0.1
+    a, b = la.local_affine(smooth_src, g, np.ones(smooth_src.shape[:2]), iterations=2000, tol=1e-12)
+    np.testing.assert_allclose(a, 0.7, atol=1e-4)
+    np.testing.assert_allclose(b, 0.1, atol=1e-4)
+
+
+def test_solution_minimises_the_energy(smooth_src):
+    r = rng(1)
+    s = smooth_src[:12, :15]
+    g = np.clip(s * 0.5 + 0.3 + r.normal(0, 0.05, s.shape), 0, 1)
+    w = r.uniform(0.1, 1.0, s.shape[:2])
+    clusters = (s[..., 0] > s[..., 0].mean()).astype(int)
+    lab = la.unit_to_lab(s.astype(np.float32))
+    a, b = la.local_affine(s, g, w, nu=2.0, clusters=clusters, iterations=5000, tol=1e-13)
+    edges = [la.nonlocal_edges(lab, clusters, 2.0)]
+    e0 = energy(a, b, s, g, w, 2.0, 0.125, edges)
+    # the gradient vanishes: moving any single coefficient a little raises the energy
+    for _ in range(20):
+        y, x, c = r.integers(0, 12), r.integers(0, 15), r.integers(0, 3)
+        for arr in (a, b):
+            for step in (1e-3, -1e-3):
+                moved = arr.astype(np.float64).copy()
+                moved[y, x, c] += step
+                args = (moved, b, s, g, w) if arr is a else (a, moved, s, g, w)
+                assert energy(*args, 2.0, 0.125, edges) >= e0 - 1e-9
+
+
+def test_cg_agrees_with_a_direct_solve(smooth_src):
+    s = smooth_src[:10, :12]
+    g = np.clip(0.4 * s + 0.2 + 0.1 * np.sin(s * 9), 0, 1)
+    w = np.full(s.shape[:2], 0.5)
+    a, b = la.local_affine(s, g, w, iterations=10000, tol=1e-14)
+    n = 120
+    p, q, wt = la.smoothness_edges(s[..., 0], 0.125)
+    lap = la.laplacian(n, p, q, wt)
+    for c in range(3):
+        sc, gc = s[..., c].ravel(), g[..., c].ravel()
+        dw = 0.5 * np.ones(n)
+        system = sp.bmat([[sp.diags(dw * sc * sc) + lap, sp.diags(dw * sc)],
+                          [sp.diags(dw * sc), sp.diags(dw) + lap]], format="csc")
+        x = spsolve(system, np.concatenate([dw * sc * gc, dw * gc]))
+        np.testing.assert_allclose(a[..., c].ravel(), x[:n], atol=1e-4)
+        np.testing.assert_allclose(b[..., c].ravel(), x[n:], atol=1e-4)
+
+
+def test_unconfident_region_takes_the_model_of_its_surroundings(smooth_src):
+    g = 0.6 * smooth_src + 0.2
+    w = np.ones(smooth_src.shape[:2])
+    g_bad = g.copy()
+    g_bad[10:20, 10:20] = rng(2).random((10, 10, 3))  # garbage guidance...
+    w[10:20, 10:20] = 1e-6  # ...with no confidence
+    a, b = la.local_affine(smooth_src, g_bad, w, iterations=3000, tol=1e-12)
+    fitted = a * smooth_src + b
+    assert np.abs(fitted[10:20, 10:20] - g[10:20, 10:20]).max() < 0.02
+
+
+def test_bad_shapes():
+    with pytest.raises(InputError, match="must be"):
+        la.local_affine(np.zeros((4, 4, 3)), np.zeros((4, 5, 3)), np.ones((4, 4)))
+
+
+def test_lab_unit_round_trip():
+    lab = np.stack([rng(3).uniform(0, 100, 50), rng(4).uniform(-128, 127, 50),
+                    rng(5).uniform(-128, 127, 50)], -1).astype(np.float32)
+    unit = la.lab_to_unit(lab)
+    assert unit.min() >= 0 and unit.max() <= 1
+    np.testing.assert_allclose(la.unit_to_lab(unit), lab, atol=1e-4)
+
+
+def test_wls_keeps_constants_and_edges():
+    h, w = 30, 40
+    lum = np.zeros((h, w))
+    lum[:, 20:] = 1.0  # a step edge in the guide
+    np.testing.assert_allclose(la.wls_smooth(np.full((h, w, 2), 0.3), lum, lam=1.0), 0.3, atol=1e-5)
+    noisy = lum * 0.8 + 0.1 + rng(6).normal(0, 0.05, (h, w))
+    out = la.wls_smooth(noisy, lum, lam=1.0)
+    assert out[:, :19].std() < 0.3 * noisy[:, :19].std()  # smoothed inside the regions
+    step = out[:, 21:].mean() - out[:, :19].mean()
+    assert step > 0.6  # the edge survives (0.8 in the data)...
+    blind = la.wls_smooth(noisy, np.zeros((h, w)), lam=1.0)  # ...where a flat guide erases it
+    assert blind[:, 21:].mean() - blind[:, :19].mean() < 0.2
+
+
+def test_wls_fills_where_data_weight_is_zero():
+    h, w = 20, 20
+    lum = np.zeros((h, w))
+    values = np.full((h, w), 0.5)
+    values[8:12, 8:12] = 5.0  # values that must not count
+    weight = np.ones((h, w))
+    weight[8:12, 8:12] = 0.0
+    out = la.wls_smooth(values, lum, lam=1.0, data_weight=weight)
+    np.testing.assert_allclose(out, 0.5, atol=1e-4)
