@@ -35,11 +35,11 @@ def digest(folder):
 def test_default_output_next_to_source(files):
     r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", files / "ref2.png", "-q")
     assert r.returncode == 0, r.stderr
-    out = read_image(files / "src.idt.png")
+    out = read_image(files / "src.neural.png")
     assert out.shape == (256, 256, 3) and out.dtype == np.uint8
 
 
-@pytest.mark.parametrize("method", ["reinhard", "histogram", "mkl", "idt"])
+@pytest.mark.parametrize("method", ["reinhard", "histogram", "mkl", "idt", "neural"])
 def test_methods_and_output_formats(files, method):
     out = files / f"o_{method}.tif"
     r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", method,
@@ -69,9 +69,9 @@ def test_refuses_to_overwrite_an_input(files):
 
 def test_list_methods_help_version():
     r = run("--list-methods")
-    assert r.returncode == 0 and all(m in r.stdout for m in ("idt", "mkl", "reinhard", "histogram"))
+    assert r.returncode == 0 and all(m in r.stdout for m in ("neural", "idt", "mkl", "reinhard", "histogram"))
     r = run("--help")
-    assert r.returncode == 0 and "--refs" in r.stdout and "default method is 'idt'" in r.stdout
+    assert r.returncode == 0 and "--refs" in r.stdout and "default method is 'neural'" in r.stdout
     r = run("--version")
     assert r.returncode == 0 and r.stdout.startswith("transfer ")
 
@@ -114,10 +114,14 @@ def test_bad_usage(files):
          "unknown output format"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "no" / "o.png"],
          "does not exist"),
-        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--weights", "1", "2"],
-         "weights has 2 values for 1"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "mkl",
+          "--ref-weights", "1", "2"], "weights has 2 values for 1"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--levels", "2", "5"], "levels"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--backbone", "vgg19",
+          "--weights", files / "missing.pth"], "missing.pth"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--strength", "3"], "strength"),
-        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--iterations", "0"], "iterations"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "idt",
+          "--iterations", "0"], "iterations"),
     ]
     before = digest(files)
     for args, needle in cases:
@@ -138,3 +142,17 @@ def test_mismatched_channel_counts(files, astronaut):
     _assert_bad(run("--src", files / "src.png", "--refs", files / "la.png", "--out", files / "p.png"),
                 "la.png", "grayscale")
     assert not (files / "p.png").exists()
+
+
+def test_neural_report_pictures(files):
+    report = files / "report"
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", files / "ref2.png",
+            "--out", files / "n.png", "--report", report, "-q")
+    assert r.returncode == 0, r.stderr
+    names = sorted(p.name for p in report.iterdir())
+    assert "overview.png" in names
+    for level in (5, 4, 3, 2):
+        for kind in ("guidance", "confidence", "labels"):
+            assert f"level{level}_{kind}.png" in names
+    labels = read_image(report / "level2_labels.png")
+    assert labels.ndim == 3 and len(np.unique(labels.reshape(-1, 3), axis=0)) >= 1

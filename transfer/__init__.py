@@ -4,6 +4,10 @@ Pipeline, from the bottom up:
   * native kernels (csrc/ -> ``transfer._C``, and ``transfer._cuda`` when built);
   * :mod:`transfer.color`: sRGB <-> CIELab on those kernels;
   * :mod:`transfer.classical`: global transfers (Reinhard, histogram, MKL, IDT);
+  * :mod:`transfer.nnf`: nearest-neighbour fields (PatchMatch, exact search, BDS voting);
+  * :mod:`transfer.features`: deep feature backbones (EfficientNet-Lite0, VGG-19);
+  * :mod:`transfer.local_affine`, :mod:`transfer.labels`: the color models and the
+    reference label map of :mod:`transfer.neural` (neural color transfer);
   * :mod:`transfer.io`: reading and writing image files;
   * :mod:`transfer.cli`: ``python -m transfer``.
 """
@@ -13,6 +17,7 @@ from ._version import __version__
 from .classical import histogram, idt, mkl, reinhard
 from .color import lab2rgb, rgb2lab
 from .errors import CudaUnavailableError, ImageReadError, InputError
+from .neural import neural_transfer
 
 __all__ = [
     "__version__",
@@ -22,6 +27,7 @@ __all__ = [
     "histogram",
     "mkl",
     "idt",
+    "neural_transfer",
     "rgb2lab",
     "lab2rgb",
     "InputError",

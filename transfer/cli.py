@@ -15,11 +15,14 @@ from pathlib import Path
 from . import __version__
 from .errors import CudaUnavailableError, InputError
 
-DEFAULT_METHOD = "idt"
+DEFAULT_METHOD = "neural"
 
 METHOD_HELP = {
+    "neural": "neural color transfer (He et al.): deep-feature correspondences and local "
+    "affine color models, coarse to fine; each region takes the colors of the reference that "
+    "matches it [default]",
     "idt": "iterative distribution transfer with grain reduction (Pitie et al. 2005/2007): "
-    "matches the full color distribution [default]",
+    "matches the full color distribution",
     "mkl": "Monge-Kantorovich linear mapping (Pitie & Kokaram 2007): mean and covariance in RGB",
     "reinhard": "Reinhard et al. 2001: mean and standard deviation per CIELab channel",
     "histogram": "per-channel histogram (CDF) matching in RGB",
@@ -35,9 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m transfer",
         description="Recolor a source image with the colors of one or more reference images.",
-        epilog=f"The default method is '{DEFAULT_METHOD}' (the best available; the neural "
-        "transfer will take over once it exists). Exit status: 0 success, 2 bad usage or "
-        "input, 1 internal error.",
+        epilog=f"The default method is '{DEFAULT_METHOD}'; the classical ones are global and "
+        "fast. Exit status: 0 success, 2 bad usage or input, 1 internal error.",
     )
     p.add_argument("--src", metavar="SRC", help="source image to recolor")
     p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
@@ -46,11 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
                    "next to the source")
     p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHOD_HELP),
                    metavar="NAME", help=f"transfer method (default {DEFAULT_METHOD}; see --list-methods)")
-    p.add_argument("--weights", metavar="W", type=float, nargs="+",
-                   help="relative weight of each reference (default: equal)")
+    p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
+                   help="classical methods: relative weight of each reference (default: equal)")
     p.add_argument("--strength", type=float, default=1.0,
                    help="blend between source (0) and full transfer (1); default 1")
-    p.add_argument("--seed", type=int, default=0, help="random seed (idt rotations); default 0")
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed (neural matching, idt rotations); default 0")
+    p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "vgg19"],
+                   help="neural: feature network (default effnet-lite0, embedded; vgg19 needs "
+                   "its weights file or network)")
+    p.add_argument("--weights", metavar="PATH", help="neural: weights file of the backbone (vgg19)")
+    p.add_argument("--levels", metavar="L", type=int, nargs="+",
+                   help="neural: pyramid levels, coarsest first (default 5 4 3 2 for effnet-lite0)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
+                   help="neural: where the correspondences are computed (default auto)")
+    p.add_argument("--report", metavar="DIR",
+                   help="neural: write pictures of the guidance, confidence and label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -96,7 +109,22 @@ def run(args) -> Path:
         if channels(ref) in (1, 2):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
-    options = {"weights": args.weights, "strength": args.strength}
+    if args.method == "neural":
+        from .neural import neural_transfer
+
+        report = {} if args.report else None
+        result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
+                                 levels=args.levels, seed=args.seed, backend=args.device,
+                                 strength=args.strength, progress=False if args.quiet else None,
+                                 report=report)
+        path = write_image(out_path, result, overwrite=args.overwrite)
+        if report is not None:
+            from .report import write_report
+
+            write_report(args.report, src, refs, report["result"], report,
+                         ref_names=[Path(r).name for r in args.refs])
+        return path
+    options = {"weights": args.ref_weights, "strength": args.strength}
     if args.method == "idt":
         options.update(seed=args.seed, iterations=args.iterations, regrain=not args.no_regrain)
     result = classical.METHODS[args.method](src, refs, **options)

@@ -33,9 +33,12 @@ def unit_to_lab(unit: np.ndarray) -> np.ndarray:
     return out
 
 
-def box_affine(src: np.ndarray, guide: np.ndarray, *, radius: int = 1, eps: float = 1e-2):
+def box_affine(src: np.ndarray, guide: np.ndarray, *, radius: int = 1, eps: float = 1e-4,
+               max_gain: float = 4.0):
     """Warm start of the solve from box statistics over (2 radius + 1)^2 windows:
-    a0 = sigma_G / (sigma_S + eps), b0 = mu_G - a0 mu_S, per channel (algorithm.md)."""
+    a0 = sigma_G / (sigma_S + eps), b0 = mu_G - a0 mu_S, per channel (algorithm.md). A small
+    eps keeps a0 = 1 where G follows S (a larger one starts textured areas flattened, which
+    100 CG iterations do not undo); a0 is capped at ``max_gain`` where S is nearly flat."""
     from scipy.ndimage import uniform_filter
 
     size = (2 * radius + 1, 2 * radius + 1, 1)
@@ -43,7 +46,7 @@ def box_affine(src: np.ndarray, guide: np.ndarray, *, radius: int = 1, eps: floa
     mu_s, mu_g = uniform_filter(s, size, mode="nearest"), uniform_filter(g, size, mode="nearest")
     var_s = np.maximum(uniform_filter(s * s, size, mode="nearest") - mu_s**2, 0)
     var_g = np.maximum(uniform_filter(g * g, size, mode="nearest") - mu_g**2, 0)
-    a0 = np.sqrt(var_g) / (np.sqrt(var_s) + eps)
+    a0 = np.minimum(np.sqrt(var_g) / (np.sqrt(var_s) + eps), max_gain)
     return a0, mu_g - a0 * mu_s
 
 

@@ -1,0 +1,91 @@
+"""Neural color transfer, end to end on small real photos."""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import deltaE_ciede2000, hsv2rgb, rgb2hsv, rgb2lab
+
+import transfer
+from transfer.errors import InputError
+from transfer.neural import neural_transfer
+
+
+def recolor(img, hue, saturation):
+    hsv = rgb2hsv(img)
+    hsv[..., 0] = (hsv[..., 0] + hue) % 1.0
+    hsv[..., 1] *= saturation
+    return (hsv2rgb(hsv) * 255).round().astype(np.uint8)
+
+
+def ciede(a, b):
+    return float(deltaE_ciede2000(rgb2lab(a), rgb2lab(b)).mean())
+
+
+@pytest.fixture(scope="module")
+def scene():
+    """Ground truth: a view of a photo, recolored differently in its two halves (no global
+    map undoes that), and an overlapping view in true colors as the reference."""
+    photo = data.astronaut()[::2, ::2]  # 256 x 256
+    truth = photo[:224, :224].copy()
+    src = truth.copy()
+    src[:, :112] = recolor(truth[:, :112], 0.3, 0.7)
+    src[:, 112:] = recolor(truth[:, 112:], -0.2, 1.0)
+    ref = photo[24:, 16:].copy()
+    return src, ref, truth
+
+
+def test_recovers_local_color_changes_better_than_global_methods(scene):
+    src, ref, truth = scene
+    err = ciede(neural_transfer(src, ref, progress=False), truth)
+    best_global = min(ciede(f(src, ref), truth) for f in (transfer.reinhard, transfer.mkl, transfer.idt))
+    assert err < 0.5 * best_global, (err, best_global)
+
+
+def test_same_seed_same_output(scene):
+    src, ref, _ = scene
+    np.testing.assert_array_equal(neural_transfer(src, ref, seed=3, progress=False),
+                                  neural_transfer(src, ref, seed=3, progress=False))
+
+
+def test_reference_equal_to_source_returns_the_source(scene):
+    src, _, _ = scene
+    assert ciede(neural_transfer(src, src, progress=False), src) < 1.0
+
+
+def test_distractor_reference_does_not_color_the_match(scene):
+    src, ref, truth = scene
+    distractor = data.coffee()[::2, ::2]
+    err_one = ciede(neural_transfer(src, ref, progress=False), truth)
+    err_two = ciede(neural_transfer(src, [ref, distractor], progress=False), truth)
+    assert err_two < 1.25 * err_one, (err_one, err_two)
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (1, 1), (40, 7), (64, 100)])
+def test_small_and_odd_sizes(shape):
+    src = data.chelsea()[: shape[0] * 4 : 4, : shape[1] * 4 : 4].copy()
+    out = neural_transfer(src, data.coffee()[::4, ::4], progress=False)
+    assert out.shape == src.shape and out.dtype == np.uint8
+
+
+def test_constant_images_and_dtypes():
+    const = np.full((32, 32, 3), 120, np.uint8)
+    ref = data.coffee()[::6, ::6]
+    assert neural_transfer(const, ref, progress=False).shape == const.shape
+    assert neural_transfer(ref, const, progress=False).std() < 3  # a constant reference: its color
+    as_float = neural_transfer(ref.astype(np.float32) / 255, ref, progress=False)
+    assert as_float.dtype == np.float32
+    rgba = np.dstack([ref, np.full(ref.shape[:2], 200, np.uint8)])
+    out = neural_transfer(rgba, ref, progress=False)
+    assert out.shape == rgba.shape and (out[..., 3] == 200).all()
+
+
+def test_bad_input():
+    img = data.coffee()[::8, ::8]
+    with pytest.raises(InputError, match="src is grayscale"):
+        neural_transfer(img[..., 0], img)
+    with pytest.raises(InputError, match="levels"):
+        neural_transfer(img, img, levels=(2, 5))
+    with pytest.raises(InputError, match="unknown backbone"):
+        neural_transfer(img, img, backbone="alexnet")
+    with pytest.raises(InputError, match="unknown backend"):
+        neural_transfer(img, img, backend="tpu")

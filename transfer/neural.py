@@ -1,0 +1,205 @@
+"""Neural color transfer (He et al., "Progressive Color Transfer with Dense Semantic
+Correspondences", algorithm.md sections 1-5), coarse to fine:
+
+for each level L (coarsest first):
+  1. deep features of the current intermediate result (the source at the coarsest level);
+  2. PatchMatch fields source -> reference and reference -> source, started from the
+     previous level's fields;
+  3. guidance G: BDS voting of the reference's colors (and of its features, whose agreement
+     with the source's gives the matching error e and the confidence w);
+  4. with several references: a Potts label map picks, per pixel, the reference with the
+     lowest error (smoothly, along the source's edges);
+  5. local affine color models a, b per Lab channel, fitted at the level's resolution;
+  6. a, b upsampled to full resolution and applied to the ORIGINAL source: the next
+     intermediate result.
+The final coefficients are smoothed by edge-aware WLS guided by the source's luminance.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from . import features, nnf
+from ._native import _C
+from .errors import InputError
+from .image import as_reference_list, check_strength, color_image, finish
+from .labels import potts_labels
+from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
+
+STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
+
+#: Default levels per backbone. EfficientNet-Lite0's level 1 is only its stride-2 stem
+#: upsampled, so it adds time and no information: its pyramid stops at level 2.
+DEFAULT_LEVELS = {"effnet-lite0": (5, 4, 3, 2), "vgg19": (5, 4, 3, 2, 1)}
+
+
+def search_radius(level: int, max_len: int) -> int:
+    """Random-search radius at a level, in the level's cells (the authors' schedule)."""
+    return max(1, {5: max_len // 16, 4: max_len // 32, 3: max_len // 64, 2: 32, 1: 32}[level])
+
+
+def _resize(img: np.ndarray, shape) -> np.ndarray:
+    """Area-aware resize of an (H, W, C) float image to ``shape`` (anti-aliased downsampling)."""
+    from skimage.transform import resize
+
+    if img.shape[:2] == tuple(shape):
+        return img.astype(np.float32)
+    down = shape[0] < img.shape[0] or shape[1] < img.shape[1]
+    return resize(img, shape, order=1, anti_aliasing=down, preserve_range=True).astype(np.float32)
+
+
+def _unit_lab(rgb: np.ndarray) -> np.ndarray:
+    return lab_to_unit(_C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32)))
+
+
+def _rgb(unit: np.ndarray) -> np.ndarray:
+    return _C.lab_to_srgb(np.ascontiguousarray(unit_to_lab(unit)))
+
+
+def _semantic_clusters(feat: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """k-means of the normalised coarsest-level source features -> (h, w) cluster labels."""
+    from scipy.cluster.vq import kmeans2
+
+    x = nnf.normalize(feat).reshape(-1, feat.shape[0]).astype(np.float64)
+    k = max(1, min(k, len(x)))
+    _, labels = kmeans2(x, k, minit="++", seed=seed)
+    return labels.reshape(feat.shape[1:])
+
+
+def _progress(total: int, enabled):
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="neural transfer", unit="step", leave=False)
+
+
+def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
+                    lambda_l: float = 0.125, lambda_nl: float = 2.0, clusters: int = 10,
+                    seed: int = 0, backend: str = "auto", weights=None, progress=None,
+                    strength: float = 1.0, report: dict | None = None) -> np.ndarray:
+    """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
+
+    Parameters
+    ----------
+    src : (H, W, 3) or (H, W, 4) image (dtype policy of :mod:`transfer.image`).
+    refs : image or sequence of images
+        One or several references; with several, each pixel takes its colors from the
+        reference that matches it best (a smooth label map).
+    backbone : {'effnet-lite0', 'vgg19'}
+    levels : sequence of int, optional
+        Pyramid levels to run, coarsest first (default per backbone, see DEFAULT_LEVELS).
+    beta : float
+        Weight of completeness in BDS voting (0: coherence only).
+    lambda_l, lambda_nl : float
+        Local-smoothness and non-local weights of the affine model.
+    clusters : int
+        Semantic clusters of the non-local term (0 disables it).
+    seed : int
+        Seed of PatchMatch and k-means: the same seed gives the same output.
+    backend : {'auto', 'cpu', 'cuda'}
+        Nearest-neighbour-field backend.
+    weights : path, optional
+        Weights file of the backbone (VGG-19).
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
+    strength : float in [0, 1]
+        Blend between the source (0) and the full transfer (1).
+    report : dict, optional
+        Filled with intermediate pictures (guidance, confidence, labels per level).
+
+    Returns
+    -------
+    ndarray like ``src`` (dtype policy).
+    """
+    s = color_image(src, "src")
+    strength = check_strength(strength)
+    ref_list = as_reference_list(refs)
+    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
+    rs = [color_image(r, n) for r, n in zip(ref_list, names)]
+    if backend not in ("auto", "cpu", "cuda"):
+        raise InputError(f"unknown backend {backend!r}; expected 'auto', 'cpu' or 'cuda'")
+    net = features.backbone(backbone, weights=weights)
+    levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
+    if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
+        raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
+    height, width = s.rgb.shape[:2]
+    src_unit = _unit_lab(s.rgb)
+    bar = _progress(len(levels) * (len(rs) + 1), progress)
+
+    ref_feats = [{lv: f.numpy() for lv, f in net.features(r.rgb, levels).items()} for r in rs]
+    ref_units = [_unit_lab(r.rgb) for r in rs]
+    max_len = max([height, width] + [max(r.rgb.shape[:2]) for r in rs])
+    fields = [None] * len(rs)  # (ab, ba) of the previous level per reference
+    cluster_map = None
+    current = s.rgb
+    a_full = b_full = None
+    for level in levels:
+        fs = net.features(current, (level,))[level].numpy()
+        h, w = fs.shape[1:]
+        if cluster_map is None and clusters > 0 and lambda_nl > 0:
+            cluster_map = _semantic_clusters(fs, clusters, seed)
+        src_level = _resize(src_unit, (h, w))
+        fs_unit = nnf.normalize(fs)
+        guides, errors = [], []
+        for i, fr in enumerate(ref_feats):
+            fr = fr[level]
+            hr, wr = fr.shape[1:]
+            radius = search_radius(level, max_len // STRIDES[level])
+            init_ab = init_ba = None
+            if fields[i] is not None:
+                prev_ab, prev_ba = fields[i]
+                init_ab = nnf.upsample(prev_ab, (h, w), (hr, wr), coarse_shape_b=prev_ba.shape[:2])
+                init_ba = nnf.upsample(prev_ba, (hr, wr), (h, w), coarse_shape_b=prev_ab.shape[:2])
+            f_ab = nnf.patchmatch(fs, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
+            f_ba = nnf.patchmatch(fr, fs, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
+            fields[i] = (f_ab.nnf, f_ba.nnf)
+            guides.append(nnf.bds_vote(_resize(ref_units[i], (hr, wr)), f_ab, f_ba, beta=beta))
+            voted = nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba, beta=beta)
+            errors.append(-np.einsum("hwc,hwc->hw", fs_unit, voted))
+            if bar is not None:
+                bar.update(1)
+        if len(rs) > 1:
+            labels = potts_labels(np.stack(errors), src_level[..., 0])
+        else:
+            labels = np.zeros((h, w), np.int32)
+        rows, cols = np.indices((h, w))
+        guide = np.stack(guides)[labels, rows, cols]
+        error = np.stack(errors)[labels, rows, cols]
+        spread = float(error.max() - error.min())
+        confidence = np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
+        nu = (height * width) / (h * w)
+        level_clusters = None
+        if cluster_map is not None:
+            cy = (np.arange(h) * cluster_map.shape[0] // h)[:, None]
+            cx = (np.arange(w) * cluster_map.shape[1] // w)[None, :]
+            level_clusters = cluster_map[cy, cx]
+        a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
+                            lambda_nl=lambda_nl, clusters=level_clusters,
+                            iterations=50 if level == 1 else 100)
+        a_full = _C.resize_bilinear(a, height, width)
+        b_full = _C.resize_bilinear(b, height, width)
+        if level == levels[-1]:  # edge-aware smoothing of the final coefficients
+            fitted = a_full * src_unit + b_full
+            inside = ((fitted >= 0) & (fitted <= 1)).astype(np.float64)
+            data_weight = np.concatenate([inside, inside], axis=2) * (1 - 1e-3) + 1e-3
+            lam = 0.024 * nu * (4 if level == 1 else 1)
+            smooth = wls_smooth(np.concatenate([a_full, b_full], axis=2), src_unit[..., 0], lam=lam,
+                                data_weight=data_weight, iterations=100)
+            a_full, b_full = smooth[..., :3], smooth[..., 3:]
+        current = _rgb(np.clip(a_full * src_unit + b_full, 0, 1))
+        if report is not None:
+            report.setdefault("levels", []).append({
+                "level": level, "guide": _rgb(np.clip(guide, 0, 1)), "confidence": confidence,
+                "labels": labels, "result": current})
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if report is not None:
+        report["result"] = current
+    return finish(s, current, strength)
