@@ -67,6 +67,21 @@ def test_small_and_odd_sizes(shape):
     assert out.shape == src.shape and out.dtype == np.uint8
 
 
+def test_large_source_with_a_small_reference():
+    """A 4000 x 3000 photo: matched at the working resolution, applied at full resolution."""
+    from skimage.transform import resize
+
+    big = (resize(data.astronaut(), (3000, 4000), order=1) * 255).astype(np.uint8)
+    ref = data.coffee()[::4, ::4]
+    small_out = neural_transfer(big[::8, ::8], ref, max_size=500, progress=False)
+    out = neural_transfer(big, ref, max_size=500, progress=False)
+    assert out.shape == big.shape and out.dtype == np.uint8
+    # the same colors as transferring the downscaled photo, with the full-resolution detail
+    assert ciede(out[::8, ::8], small_out) < 3.0
+    assert np.abs(np.diff(out[..., 0].astype(int), axis=1)).mean() > 0.5 * np.abs(
+        np.diff(big[..., 0].astype(int), axis=1)).mean()
+
+
 def test_constant_images_and_dtypes():
     const = np.full((32, 32, 3), 120, np.uint8)
     ref = data.coffee()[::6, ::6]
@@ -89,3 +104,5 @@ def test_bad_input():
         neural_transfer(img, img, backbone="alexnet")
     with pytest.raises(InputError, match="unknown backend"):
         neural_transfer(img, img, backend="tpu")
+    with pytest.raises(InputError, match="max_size"):
+        neural_transfer(img, img, max_size=4)

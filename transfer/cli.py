@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--weights", metavar="PATH", help="neural: weights file of the backbone (vgg19)")
     p.add_argument("--levels", metavar="L", type=int, nargs="+",
                    help="neural: pyramid levels, coarsest first (default 5 4 3 2 for effnet-lite0)")
+    p.add_argument("--max-size", type=int, default=1024, metavar="N",
+                   help="neural: longest side at which images are matched (default 1024); the "
+                   "result keeps the source's full resolution")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="neural: where the correspondences are computed (default auto)")
     p.add_argument("--report", metavar="DIR",
@@ -115,7 +118,8 @@ def run(args) -> Path:
         report = {} if args.report else None
         result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
                                  levels=args.levels, seed=args.seed, backend=args.device,
-                                 strength=args.strength, progress=False if args.quiet else None,
+                                 strength=args.strength, max_size=args.max_size,
+                                 progress=False if args.quiet else None,
                                  report=report)
         path = write_image(out_path, result, overwrite=args.overwrite)
         if report is not None:

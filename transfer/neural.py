@@ -50,6 +50,15 @@ def _resize(img: np.ndarray, shape) -> np.ndarray:
     return resize(img, shape, order=1, anti_aliasing=down, preserve_range=True).astype(np.float32)
 
 
+def _fit(rgb: np.ndarray, max_size: int) -> np.ndarray:
+    """``rgb`` scaled down so that its longest side is at most ``max_size``."""
+    h, w = rgb.shape[:2]
+    scale = max_size / max(h, w)
+    if scale >= 1:
+        return rgb
+    return np.clip(_resize(rgb, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1)
+
+
 def _unit_lab(rgb: np.ndarray) -> np.ndarray:
     return lab_to_unit(_C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32)))
 
@@ -81,7 +90,8 @@ def _progress(total: int, enabled):
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
                     lambda_l: float = 0.125, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
-                    strength: float = 1.0, report: dict | None = None) -> np.ndarray:
+                    strength: float = 1.0, max_size: int = 1024,
+                    report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -109,6 +119,10 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         Show a progress bar (default: when stderr is a terminal).
     strength : float in [0, 1]
         Blend between the source (0) and the full transfer (1).
+    max_size : int
+        Longest side of the working resolution: larger sources and references are matched and
+        fitted at this size, and the final color models, smooth by construction, are
+        upsampled and applied to the full-resolution source.
     report : dict, optional
         Filled with intermediate pictures (guidance, confidence, labels per level).
 
@@ -123,20 +137,25 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     rs = [color_image(r, n) for r, n in zip(ref_list, names)]
     if backend not in ("auto", "cpu", "cuda"):
         raise InputError(f"unknown backend {backend!r}; expected 'auto', 'cpu' or 'cuda'")
+    if int(max_size) != max_size or max_size < 16:
+        raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
     net = features.backbone(backbone, weights=weights)
     levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
     if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
         raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
-    height, width = s.rgb.shape[:2]
-    src_unit = _unit_lab(s.rgb)
+    full_h, full_w = s.rgb.shape[:2]
+    src_rgb = _fit(s.rgb, max_size)
+    height, width = src_rgb.shape[:2]
+    src_unit = _unit_lab(src_rgb)
     bar = _progress(len(levels) * (len(rs) + 1), progress)
 
-    ref_feats = [{lv: f.numpy() for lv, f in net.features(r.rgb, levels).items()} for r in rs]
-    ref_units = [_unit_lab(r.rgb) for r in rs]
-    max_len = max([height, width] + [max(r.rgb.shape[:2]) for r in rs])
+    ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
+    ref_feats = [{lv: f.numpy() for lv, f in net.features(r, levels).items()} for r in ref_rgbs]
+    ref_units = [_unit_lab(r) for r in ref_rgbs]
+    max_len = max([height, width] + [max(r.shape[:2]) for r in ref_rgbs])
     fields = [None] * len(rs)  # (ab, ba) of the previous level per reference
     cluster_map = None
-    current = s.rgb
+    current = src_rgb
     a_full = b_full = None
     for level in levels:
         fs = net.features(current, (level,))[level].numpy()
@@ -200,6 +219,10 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
             bar.update(1)
     if bar is not None:
         bar.close()
+    if (height, width) != (full_h, full_w):  # the smooth models, applied at full resolution
+        a_full = _C.resize_bilinear(np.ascontiguousarray(a_full), full_h, full_w)
+        b_full = _C.resize_bilinear(np.ascontiguousarray(b_full), full_h, full_w)
+        current = _rgb(np.clip(a_full * _unit_lab(s.rgb) + b_full, 0, 1))
     if report is not None:
         report["result"] = current
     return finish(s, current, strength)
