@@ -1,0 +1,98 @@
+"""Neural color transfer at 512 x 512: end to end, and its stages on the same inputs.
+
+Source: skimage astronaut; references: coffee, chelsea, rocket, flipped astronaut; all
+512 x 512. The stages are those of the finest level (level 2: 256 x 256 cells), the one
+that dominates: features, the two PatchMatch fields, BDS voting, the affine solve, and the
+final WLS smoothing at 512 x 512. Targets: 1 reference <= 10 s, 4 references <= 25 s.
+"""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.transform import resize
+
+from transfer import features, nnf
+from transfer.local_affine import lab_to_unit, local_affine, wls_smooth
+from transfer.neural import _unit_lab, neural_transfer
+
+
+def square(img, n=512):
+    return (resize(img, (n, n), anti_aliasing=True) * 255).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def images():
+    src = square(data.astronaut())
+    refs = [square(x) for x in (data.coffee(), data.chelsea(), data.rocket(), data.astronaut()[::-1])]
+    return src, refs
+
+
+@pytest.fixture(scope="module")
+def net():
+    return features.backbone("effnet-lite0")
+
+
+@pytest.fixture(scope="module")
+def level2(images, net):
+    src, refs = images
+    fs = net.features(src, (2,))[2].numpy()
+    fr = net.features(refs[0], (2,))[2].numpy()
+    return fs, fr
+
+
+def run(benchmark, group, name, fn, rounds=3):
+    benchmark.group = group
+    benchmark.name = name
+    return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_end_to_end(benchmark, images, net, k):
+    src, refs = images
+    run(benchmark, "neural-512-end-to-end", f"transfer neural, {k} reference(s)",
+        lambda: neural_transfer(src, refs[:k], progress=False), rounds=2)
+
+
+def test_stage_features(benchmark, images, net):
+    src, _ = images
+    run(benchmark, "neural-512-stages", "features (effnet-lite0, all levels)",
+        lambda: net.features(src, (5, 4, 3, 2)))
+
+
+def test_stage_patchmatch(benchmark, level2):
+    fs, fr = level2
+    init = nnf.proportional_field(fs.shape[1:], fr.shape[1:])
+
+    def both():
+        nnf.patchmatch(fs, fr, init=init, radius=32, backend="cpu")
+        nnf.patchmatch(fr, fs, init=init, radius=32, backend="cpu")
+
+    run(benchmark, "neural-512-stages", "patchmatch both ways (level 2, 256x256x32, cold start)", both)
+
+
+def test_stage_bds_vote(benchmark, level2, images):
+    fs, fr = level2
+    f_ab = nnf.patchmatch(fs, fr, radius=32, backend="cpu")
+    f_ba = nnf.patchmatch(fr, fs, radius=32, backend="cpu")
+    ref_small = lab_to_unit(np.zeros((256, 256, 3), np.float32))
+    run(benchmark, "neural-512-stages", "BDS voting of colors and features (level 2)",
+        lambda: (nnf.bds_vote(ref_small, f_ab, f_ba), nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba)))
+
+
+def test_stage_affine_solve(benchmark, images):
+    src, refs = images
+    s = resize(_unit_lab(src.astype(np.float32) / 255), (256, 256), anti_aliasing=True)
+    g = resize(_unit_lab(refs[0].astype(np.float32) / 255), (256, 256), anti_aliasing=True)
+    conf = np.full((256, 256), 0.5)
+    clusters = (np.arange(256 * 256).reshape(256, 256) // 6554) % 10
+    run(benchmark, "neural-512-stages", "local affine solve (level 2, 300 CG iterations)",
+        lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=clusters, iterations=300))
+
+
+def test_stage_wls(benchmark, images):
+    src, _ = images
+    unit = _unit_lab(src.astype(np.float32) / 255)
+    coef = np.concatenate([np.ones_like(unit), np.zeros_like(unit)], axis=2)
+    coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
+    run(benchmark, "neural-512-stages", "WLS smoothing of 6 coefficient maps (512x512)",
+        lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=100))
