@@ -92,8 +92,13 @@ def test_bad_input_files(files, astronaut):
     Image.fromarray(astronaut[..., 0]).save(files / "gray.png")
     cases = {name: text.split("\\")[0] for name, text in messages.items()}
     cases["huge.png"] = "declares 100000x100000 pixels"
-    cases["gray.png"] = "grayscale"
     before = digest(files)
+    _assert_bad(run("--src", files / "src.png", "--refs", files / "gray.png", "--out", files / "out.png"),
+                "gray.png", "grayscale")
+    _assert_bad(run("--src", files / "gray.png", "--refs", files / "ref1.jpg", "--method", "mkl",
+                    "--out", files / "out.png"), "gray.png", "grayscale")
+    _assert_bad(run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "welsh",
+                    "--out", files / "out.png"), "src.png", "colorizes gray images")
     for name, needle in cases.items():
         for role in ("src", "ref"):
             args = (["--src", files / name, "--refs", files / "ref1.jpg"] if role == "src"
@@ -156,3 +161,16 @@ def test_neural_report_pictures(files):
             assert f"level{level}_{kind}.png" in names
     labels = read_image(report / "level2_labels.png")
     assert labels.ndim == 3 and len(np.unique(labels.reshape(-1, 3), axis=0)) >= 1
+
+
+def test_gray_source_is_colorized(files, astronaut):
+    gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    Image.fromarray(gray).save(files / "old.png")
+    report = files / "col_report"
+    r = run("--src", files / "old.png", "--refs", files / "src.png", "--report", report, "-q")
+    assert r.returncode == 0, r.stderr
+    out = read_image(files / "old.exemplar.png")
+    assert out.shape == (256, 256, 3) and (out.max(axis=2) - out.min(axis=2)).mean() > 5
+    assert {"warped.png", "confidence.png"} <= {p.name for p in report.iterdir()}
+    r = run("--src", files / "old.png", "--refs", files / "src.png", "--method", "welsh", "-q")
+    assert r.returncode == 0 and read_image(files / "old.welsh.png").shape == (256, 256, 3)

@@ -26,7 +26,11 @@ METHOD_HELP = {
     "mkl": "Monge-Kantorovich linear mapping (Pitie & Kokaram 2007): mean and covariance in RGB",
     "reinhard": "Reinhard et al. 2001: mean and standard deviation per CIELab channel",
     "histogram": "per-channel histogram (CDF) matching in RGB",
+    "exemplar": "colorization of a gray source (default for gray sources): deep correspondences "
+    "to the references, their colors warped and propagated along the source's edges",
+    "welsh": "colorization of a gray source by luminance statistics (Welsh et al. 2002)",
 }
+COLORIZERS = ("exemplar", "welsh")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="OUT",
                    help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
                    "next to the source")
-    p.add_argument("--method", default=DEFAULT_METHOD, choices=sorted(METHOD_HELP),
-                   metavar="NAME", help=f"transfer method (default {DEFAULT_METHOD}; see --list-methods)")
+    p.add_argument("--method", default=None, choices=sorted(METHOD_HELP), metavar="NAME",
+                   help=f"transfer method (default {DEFAULT_METHOD}; exemplar for a gray source; "
+                   "see --list-methods)")
     p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
                    help="classical methods: relative weight of each reference (default: equal)")
     p.add_argument("--strength", type=float, default=1.0,
@@ -76,11 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _output_path(args) -> Path:
+def _output_path(args, method: str) -> Path:
     from .io import output_format
 
     src = Path(args.src)
-    out = Path(args.out) if args.out else src.with_name(f"{src.stem}.{args.method}.png")
+    out = Path(args.out) if args.out else src.with_name(f"{src.stem}.{method}.png")
     output_format(out)
     inputs = [Path(args.src), *map(Path, args.refs)]
     for p in inputs:
@@ -102,17 +107,40 @@ def run(args) -> Path:
     from .image import channels
     from .io import read_image, write_image
 
-    out_path = _output_path(args)
+    from .colorize import is_gray
+
     src = read_image(args.src)
-    if channels(src) in (1, 2):
-        raise InputError(f"{args.src}: is a grayscale image; color transfer needs an RGB source")
+    gray = is_gray(src)
+    method = args.method or ("exemplar" if gray else DEFAULT_METHOD)
+    if gray and method not in COLORIZERS:
+        raise InputError(f"{args.src}: is a grayscale image; --method {method} needs a color source "
+                         f"(gray sources are colorized: --method {' or '.join(COLORIZERS)})")
+    if not gray and method in COLORIZERS:
+        raise InputError(f"{args.src}: is in color; --method {method} colorizes gray images "
+                         f"(use --method {DEFAULT_METHOD} to recolor)")
+    out_path = _output_path(args, method)
     refs = []
     for r in args.refs:
         ref = read_image(r)
-        if channels(ref) in (1, 2):
+        if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
-    if args.method == "neural":
+    if method in COLORIZERS:
+        from .colorize import colorize
+
+        report = {} if args.report else None
+        options = {"seed": args.seed}
+        if method == "exemplar":
+            options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
+                           max_size=args.max_size, report=report)
+        result = colorize(src, refs, method=method, **options)
+        path = write_image(out_path, result, overwrite=args.overwrite)
+        if report:
+            from .report import write_colorize_report
+
+            write_colorize_report(args.report, report)
+        return path
+    if args.method is None or method == "neural":
         from .neural import neural_transfer
 
         report = {} if args.report else None
@@ -129,9 +157,9 @@ def run(args) -> Path:
                          ref_names=[Path(r).name for r in args.refs])
         return path
     options = {"weights": args.ref_weights, "strength": args.strength}
-    if args.method == "idt":
+    if method == "idt":
         options.update(seed=args.seed, iterations=args.iterations, regrain=not args.no_regrain)
-    result = classical.METHODS[args.method](src, refs, **options)
+    result = classical.METHODS[method](src, refs, **options)
     return write_image(out_path, result, overwrite=args.overwrite)
 
 

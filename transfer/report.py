@@ -71,3 +71,15 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
         if len(refs) > 1:
             save(f"level{level}_labels.png", label_image(entry["labels"]))
     return written
+
+
+def write_colorize_report(folder, report: dict) -> list:
+    """Pictures of an exemplar colorization: the references' colors warped onto the target,
+    the confidence, and (several references) which reference colored which pixel."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = [write_image(folder / "warped.png", _u8(report["warped"]), overwrite=True),
+               write_image(folder / "confidence.png", _u8(report["confidence"]), overwrite=True)]
+    if "labels" in report and np.max(report["labels"]) > 0:
+        written.append(write_image(folder / "labels.png", label_image(report["labels"]), overwrite=True))
+    return written

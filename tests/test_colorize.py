@@ -1,0 +1,76 @@
+"""Exemplar-based colorization of gray images."""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+from transfer.colorize import _gray_of, colorize, is_gray
+from transfer.errors import InputError
+
+
+def gray_of(img):
+    return (np.clip(_gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+
+
+def lightness(img):
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return rgb2lab(img[..., :3])[..., 0]
+
+
+@pytest.fixture(scope="module")
+def scene():
+    truth = data.astronaut()[::2, ::2][:224, :224].copy()
+    return gray_of(truth), truth
+
+
+@pytest.mark.parametrize("method", ["exemplar", "welsh"])
+def test_luminance_is_preserved(scene, method):
+    gray, truth = scene
+    out = colorize(gray, data.coffee()[::2, ::2], method=method)
+    assert out.shape == (*gray.shape, 3) and out.dtype == np.uint8
+    assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
+
+
+def test_recolor_source_recovers_the_colors(scene):
+    gray, truth = scene
+    out = colorize(gray, truth)  # the source's own color version as reference
+    assert deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean() < 3.0
+
+
+def test_exemplar_beats_welsh_on_another_view(scene):
+    gray, truth = scene
+    other_view = data.astronaut()[::2, ::2][20:, 16:]
+    err = {m: deltaE_ciede2000(rgb2lab(colorize(gray, other_view, method=m)), rgb2lab(truth)).mean()
+           for m in ("exemplar", "welsh")}
+    assert err["exemplar"] < 0.7 * err["welsh"], err
+
+
+def test_same_seed_same_output(scene):
+    gray, _ = scene
+    ref = data.coffee()[::2, ::2]
+    np.testing.assert_array_equal(colorize(gray, ref, seed=2), colorize(gray, ref, seed=2))
+
+
+def test_gray_detection_and_inputs(scene):
+    gray, truth = scene
+    assert is_gray(gray) and is_gray(np.dstack([gray] * 3)) and not is_gray(truth)
+    rgba = np.dstack([gray, gray, gray, np.full(gray.shape, 77, np.uint8)])
+    out = colorize(rgba, truth)
+    assert out.shape == rgba.shape and (out[..., 3] == 77).all()
+    as_float = colorize(gray.astype(np.float32) / 255, truth, method="welsh")
+    assert as_float.dtype == np.float32
+
+
+def test_bad_input(scene):
+    gray, truth = scene
+    with pytest.raises(InputError, match="refs\\[1\\] is gray: a reference must have colors"):
+        colorize(gray, [truth, gray])
+    with pytest.raises(InputError, match="is not gray"):
+        colorize(truth, truth)
+    with pytest.raises(InputError, match="unknown colorization method 'magic'"):
+        colorize(gray, truth, method="magic")
+    with pytest.raises(InputError, match="empty"):
+        colorize(gray[:0], truth)

@@ -1,0 +1,241 @@
+"""Exemplar-based colorization of gray images (algorithm.md section 6), on the same
+nearest-neighbour backend as the neural transfer.
+
+* :func:`welsh`: Welsh et al. 2002, the classical baseline: each target pixel takes the
+  chroma of the reference sample whose luminance and local luminance deviation match best.
+* :func:`exemplar`: deep PatchMatch fields both ways between the gray target and gray
+  versions of the references, coarse to fine; the references' chroma warped by BDS voting;
+  a confidence from forward-backward consistency and feature similarity; then edge-aware
+  propagation guided by the target's luminance with the confidence as data weight
+  (colorization by optimisation, Levin et al. 2004).
+
+The output's CIELab lightness equals the input's (within 0.5): colors that would leave the
+sRGB gamut are desaturated rather than clipped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import features, nnf
+from ._native import _C
+from .errors import InputError
+from .image import as_reference_list, check_array, color_image, from_float, to_float
+from .labels import potts_labels
+from .local_affine import wls_smooth
+
+#: R, G and B within this of each other (on [0, 1]) count as gray.
+GRAY_TOLERANCE = 2.0 / 255.0
+
+
+def is_gray(img: np.ndarray, tol: float = GRAY_TOLERANCE) -> bool:
+    """True for one-channel images and for RGB(A) images whose channels agree within ``tol``."""
+    img = np.asarray(img)
+    if img.ndim == 2 or img.shape[2] in (1, 2):
+        return True
+    rgb = to_float(img[..., :3])
+    return bool((rgb.max(axis=2) - rgb.min(axis=2)).max() <= tol)
+
+
+def _gray_input(gray, name="gray"):
+    """(H, W) luminance in [0, 1], the alpha channel or None, and the output dtype."""
+    img = check_array(gray, name)
+    alpha = None
+    if img.ndim == 3 and img.shape[2] in (2, 4):
+        alpha = img[..., -1].copy()
+    if img.ndim == 3 and img.shape[2] >= 3:
+        if not is_gray(img):
+            raise InputError(f"{name} is not gray: its R, G and B differ by more than "
+                             f"{GRAY_TOLERANCE * 255:.0f}/255 (use neural_transfer for color images)")
+        lum = to_float(img[..., :3]).mean(axis=2)
+    else:
+        lum = to_float(img if img.ndim == 2 else img[..., 0])
+    return np.ascontiguousarray(lum, dtype=np.float32), alpha, img.dtype
+
+
+def _color_refs(refs):
+    ref_list = as_reference_list(refs)
+    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
+    out = []
+    for r, n in zip(ref_list, names):
+        if is_gray(np.asarray(r)):
+            raise InputError(f"{n} is gray: a reference must have colors to give")
+        out.append(color_image(r, n))
+    return out
+
+
+def _lab(rgb):
+    return _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
+
+
+def _gray_lightness(lum: np.ndarray) -> np.ndarray:
+    """CIELab L of a gray image whose sRGB value is ``lum`` in every channel."""
+    return _lab(np.repeat(lum[..., None], 3, axis=2))[..., 0]
+
+
+def compose(lightness: np.ndarray, ab: np.ndarray, *, tol: float = 0.15) -> np.ndarray:
+    """sRGB image with CIELab lightness ``lightness`` and chroma ``ab``; where the color falls
+    outside the gamut (clipping would change its lightness) the chroma is reduced until the
+    lightness holds within ``tol`` (well inside 0.5 once the result is rounded to 8 bits)."""
+    ab = np.array(ab, dtype=np.float32)
+    lab = np.concatenate([lightness[..., None], ab], axis=2).astype(np.float32)
+    rgb = _C.lab_to_srgb(lab)
+    for _ in range(30):
+        off = np.abs(_lab(rgb)[..., 0] - lightness) > tol
+        if not off.any():
+            break
+        ab[off] *= 0.8
+        lab[..., 1:] = ab
+        rgb[off] = _C.lab_to_srgb(np.ascontiguousarray(lab[off]))
+    return rgb
+
+
+def _finish(rgb, alpha, dtype):
+    out = from_float(rgb, dtype if dtype in (np.uint8, np.uint16) else np.dtype(np.float32))
+    if alpha is not None:
+        out = np.concatenate([out, alpha[..., None].astype(out.dtype, copy=False)], axis=2)
+    return out
+
+
+# ---- Welsh et al. 2002 ---------------------------------------------------------------------------
+
+
+def welsh(gray, refs, *, samples: int = 200, seed: int = 0) -> np.ndarray:
+    """Colorization by luminance and neighbourhood-statistics matching (Welsh et al. 2002).
+
+    The references' luminance is remapped to the target's mean and standard deviation; about
+    ``samples`` jittered-grid samples per reference are compared with every target pixel by
+    0.5 |dL| + 0.5 |d std5x5|, and the best sample gives its chroma.
+    """
+    from scipy.ndimage import uniform_filter
+    from scipy.spatial import cKDTree
+
+    lum, alpha, dtype = _gray_input(gray)
+    lightness = _gray_lightness(lum)
+    rng = np.random.default_rng(seed)
+
+    def local_std(x):
+        m = uniform_filter(x, 5, mode="reflect")
+        return np.sqrt(np.maximum(uniform_filter(x * x, 5, mode="reflect") - m * m, 0))
+
+    t_mean, t_std = lightness.mean(), lightness.std()
+    keys, chroma = [], []
+    for r in _color_refs(refs):
+        lab = _lab(r.rgb)
+        L = lab[..., 0]
+        L = (L - L.mean()) / max(L.std(), 1e-6) * t_std + t_mean
+        sd = local_std(L)
+        h, w = L.shape
+        side = max(1, int(np.sqrt(h * w / samples)))
+        ys = np.arange(side // 2, h, side)
+        xs = np.arange(side // 2, w, side)
+        yy, xx = np.meshgrid(ys, xs, indexing="ij")
+        yy = np.clip(yy + rng.integers(-(side // 2), side // 2 + 1, yy.shape), 0, h - 1).ravel()
+        xx = np.clip(xx + rng.integers(-(side // 2), side // 2 + 1, xx.shape), 0, w - 1).ravel()
+        keys.append(np.stack([L[yy, xx], sd[yy, xx]], axis=1) * 0.5)
+        chroma.append(lab[yy, xx, 1:])
+    tree = cKDTree(np.concatenate(keys))
+    query = np.stack([lightness.ravel(), local_std(lightness).ravel()], axis=1) * 0.5
+    _, idx = tree.query(query, k=1, p=1)
+    ab = np.concatenate(chroma)[idx].reshape(*lightness.shape, 2)
+    return _finish(compose(lightness, ab), alpha, dtype)
+
+
+# ---- deep exemplar ---------------------------------------------------------------------------------
+
+
+def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
+             propagation: float = 0.1, seed: int = 0, backend: str = "auto", weights=None,
+             max_size: int = 1024, report: dict | None = None) -> np.ndarray:
+    """Colorize a gray image from color references through deep correspondences.
+
+    Parameters
+    ----------
+    gray : (H, W), (H, W, 1) or gray-valued (H, W, 3/4) image
+    refs : color image or sequence of color images
+    levels : pyramid levels of the matching, coarsest first
+    beta : completeness weight of the BDS voting
+    propagation : strength of the edge-aware propagation (lambda of the solve)
+    seed, backend, weights, max_size : as :func:`transfer.neural_transfer`
+    report : dict, optional
+        Filled with "warped" (the references' colors on the target), "confidence" and, with
+        several references, "labels".
+    """
+    from .neural import _fit, _resize, search_radius
+
+    lum, alpha, dtype = _gray_input(gray)
+    rs = _color_refs(refs)
+    net = features.backbone(backbone, weights=weights)
+    full_h, full_w = lum.shape
+    work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
+    h0, w0 = work.shape[:2]
+    ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
+    ref_grays = [np.repeat(_gray_of(x)[..., None], 3, axis=2) for x in ref_rgbs]
+    tgt_feats = net.features(work, levels)
+    ref_feats = [net.features(g, levels) for g in ref_grays]
+    max_len = max([h0, w0] + [max(x.shape[:2]) for x in ref_rgbs])
+    fields = [None] * len(rs)
+    for level in levels:
+        fa = tgt_feats[level].numpy()
+        for i, fr_all in enumerate(ref_feats):
+            fr = fr_all[level].numpy()
+            radius = search_radius(level, max_len // net.strides[level])
+            init_ab = init_ba = None
+            if fields[i] is not None:
+                pab, pba, _ = fields[i]
+                init_ab = nnf.upsample(pab, fa.shape[1:], fr.shape[1:], coarse_shape_b=pba.shape[:2])
+                init_ba = nnf.upsample(pba, fr.shape[1:], fa.shape[1:], coarse_shape_b=pab.shape[:2])
+            f_ab = nnf.patchmatch(fa, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
+            f_ba = nnf.patchmatch(fr, fa, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
+            fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
+    # at the finest level: warped chroma, confidence and the best reference per pixel
+    level = levels[-1]
+    fa = tgt_feats[level].numpy()
+    h, w = fa.shape[1:]
+    warped, costs = [], []
+    for i, (f_ab, f_ba, dist) in enumerate(fields):
+        hr, wr = f_ba.shape[:2]
+        ab = _lab(_resize(ref_rgbs[i], (hr, wr)))[..., 1:]
+        warped.append(nnf.bds_vote(ab, f_ab, f_ba, beta=beta))
+        back = f_ba[f_ab[..., 0], f_ab[..., 1]]  # target -> reference -> target
+        rows, cols = np.indices((h, w))
+        drift = np.hypot(back[..., 0] - rows, back[..., 1] - cols)
+        consistency = np.exp(-(drift / 2.0) ** 2)
+        similarity = np.clip(-dist, 0, 1)
+        costs.append(-(similarity * consistency))
+    costs = np.stack(costs)
+    light_level = _resize(_gray_lightness(lum)[..., None], (h, w))[..., 0] / 100.0
+    labels = potts_labels(costs, light_level) if len(rs) > 1 else np.zeros((h, w), np.int32)
+    rows, cols = np.indices((h, w))
+    ab_level = np.stack(warped)[labels, rows, cols]
+    confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
+    # edge-aware propagation at full resolution (colorization by optimisation)
+    lightness = _gray_lightness(lum)
+    ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
+    conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
+                                   full_h, full_w)[..., 0]
+    ab_full = wls_smooth(ab_full, lightness / 100.0, lam=propagation, data_weight=conf_full,
+                         iterations=200)
+    if report is not None:
+        report.update(warped=compose(_resize(lightness[..., None], (h, w))[..., 0], ab_level),
+                      confidence=confidence, labels=labels)
+    return _finish(compose(lightness, ab_full), alpha, dtype)
+
+
+def _gray_of(rgb: np.ndarray) -> np.ndarray:
+    """The sRGB gray with the same CIELab lightness as ``rgb`` (what a B&W print shows)."""
+    L = _lab(rgb)[..., 0]
+    fy = (L + 16.0) / 116.0
+    y = np.where(fy > 0.2068966, fy ** 3, (fy - 16.0 / 116.0) / 7.787)
+    return np.where(y > 0.0031308, 1.055 * np.power(np.maximum(y, 0), 1 / 2.4) - 0.055, 12.92 * y).astype(np.float32)
+
+
+METHODS = {"exemplar": exemplar, "welsh": welsh}
+
+
+def colorize(gray, refs, *, method: str = "exemplar", **options) -> np.ndarray:
+    """Colorize a gray image from color references; ``method`` is 'exemplar' (default) or
+    'welsh'. The output's CIELab lightness equals the input's within 0.5."""
+    if method not in METHODS:
+        raise InputError(f"unknown colorization method {method!r}; expected one of {', '.join(METHODS)}")
+    return METHODS[method](gray, refs, **options)
