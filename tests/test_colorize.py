@@ -26,7 +26,7 @@ def scene():
     return gray_of(truth), truth
 
 
-@pytest.mark.parametrize("method", ["exemplar", "welsh"])
+@pytest.mark.parametrize("method", ["exemplar", "semantic", "welsh"])
 def test_luminance_is_preserved(scene, method):
     gray, truth = scene
     out = colorize(gray, data.coffee()[::2, ::2], method=method)
@@ -74,3 +74,20 @@ def test_bad_input(scene):
         colorize(gray, truth, method="magic")
     with pytest.raises(InputError, match="empty"):
         colorize(gray[:0], truth)
+
+
+def test_semantic_classes_confine_and_can_be_remapped(scene):
+    gray, truth = scene
+    report = {}
+    base = colorize(gray, truth, method="semantic", classes=4, report=report)
+    classes = report["classes"]
+    assert classes.shape and set(np.unique(classes)) <= set(range(4))
+    assert deltaE_ciede2000(rgb2lab(base), rgb2lab(truth)).mean() < 4.0
+    # color the largest class of the target like another class of the reference
+    big = int(np.bincount(classes.ravel()).argmax())
+    other = (big + 1) % 4
+    moved = colorize(gray, truth, method="semantic", classes=4, class_map={big: other})
+    assert np.abs(lightness(moved) - lightness(gray)).max() < 0.5
+    assert deltaE_ciede2000(rgb2lab(moved), rgb2lab(base)).mean() > 1.0
+    with pytest.raises(InputError, match="classes must be a positive integer"):
+        colorize(gray, truth, method="semantic", classes=0)

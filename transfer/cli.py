@@ -28,9 +28,11 @@ METHOD_HELP = {
     "histogram": "per-channel histogram (CDF) matching in RGB",
     "exemplar": "colorization of a gray source (default for gray sources): deep correspondences "
     "to the references, their colors warped and propagated along the source's edges",
+    "semantic": "colorization of a gray source with matches confined to pseudo-classes shared "
+    "with the references (--classes K)",
     "welsh": "colorization of a gray source by luminance statistics (Welsh et al. 2002)",
 }
-COLORIZERS = ("exemplar", "welsh")
+COLORIZERS = ("exemplar", "semantic", "welsh")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "result keeps the source's full resolution")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="neural: where the correspondences are computed (default auto)")
+    p.add_argument("--classes", type=int, default=8, metavar="K",
+                   help="semantic colorization: number of pseudo-classes (default 8)")
     p.add_argument("--report", metavar="DIR",
                    help="neural: write pictures of the guidance, confidence and label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
@@ -130,9 +134,11 @@ def run(args) -> Path:
 
         report = {} if args.report else None
         options = {"seed": args.seed}
-        if method == "exemplar":
+        if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, report=report)
+        if method == "semantic":
+            options.update(classes=args.classes)
         result = colorize(src, refs, method=method, **options)
         path = write_image(out_path, result, overwrite=args.overwrite)
         if report:

@@ -161,24 +161,103 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         Filled with "warped" (the references' colors on the target), "confidence" and, with
         several references, "labels".
     """
+    return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
+                          propagation=propagation, seed=seed, backend=backend, weights=weights,
+                          max_size=max_size, report=report)
+
+
+def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
+             backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
+             propagation: float = 0.1, seed: int = 0, backend: str = "auto", weights=None,
+             max_size: int = 1024, report: dict | None = None) -> np.ndarray:
+    """Exemplar colorization with semantic priors (after SPColor): the deep features of the
+    target and the references are clustered jointly into ``classes`` pseudo-classes
+    (k-means on the coarsest level), and matches are confined to the same class. Target
+    pixels of a class that no reference shows get confidence 0 and their colors from the
+    propagation. ``class_map`` = {target class: reference class} colors a class of the target
+    like another class of the references ("category manipulation"; the ids are those of
+    ``report["classes"]``). Other parameters as :func:`exemplar`.
+    """
+    if int(classes) != classes or classes < 1:
+        raise InputError(f"classes must be a positive integer, got {classes!r}")
+    return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
+                          propagation=propagation, seed=seed, backend=backend, weights=weights,
+                          max_size=max_size, report=report, classes=int(classes),
+                          class_map=class_map)
+
+
+#: Weight of the class code appended to the features in semantic matching: the cosine
+#: similarity of two pixels of one class is then at least 0.6, of two classes at most 0.2,
+#: so every match stays inside its class.
+_CLASS_CODE = 2.0
+
+
+def _joint_classes(feats, k, seed):
+    """Joint k-means of normalised feature maps (C, h, w) -> one class map (h, w) each."""
+    from scipy.cluster.vq import kmeans2
+
+    flat = [nnf.normalize(f).reshape(-1, f.shape[0]) for f in feats]
+    samples = np.concatenate(flat).astype(np.float64)
+    _, labels = kmeans2(samples, max(1, min(k, len(samples))), minit="++", seed=seed)
+    out, start = [], 0
+    for f, x in zip(feats, flat):
+        out.append(labels[start:start + len(x)].reshape(f.shape[1:]))
+        start += len(x)
+    return out
+
+
+def _resample_classes(classes: np.ndarray, shape) -> np.ndarray:
+    h, w = shape
+    cy = (np.arange(h) * classes.shape[0] // h)[:, None]
+    cx = (np.arange(w) * classes.shape[1] // w)[None, :]
+    return classes[cy, cx]
+
+
+def _with_classes(feat: np.ndarray, classes: np.ndarray, k: int) -> np.ndarray:
+    """Normalised features (C, h, w) with a one-hot code of their class appended."""
+    h, w = feat.shape[1:]
+    cls = _resample_classes(classes, (h, w))
+    code = np.zeros((k, h, w), np.float32)
+    code[cls, np.arange(h)[:, None], np.arange(w)[None, :]] = _CLASS_CODE
+    return np.concatenate([np.moveaxis(nnf.normalize(feat), -1, 0), code])
+
+
+def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
+                   max_size, report, classes=None, class_map=None) -> np.ndarray:
     from .neural import _fit, _resize, search_radius
 
     lum, alpha, dtype = _gray_input(gray)
     rs = _color_refs(refs)
+    levels = tuple(levels)
+    if not levels or any(lv not in features.LEVELS for lv in levels) or list(levels) != sorted(levels, reverse=True):
+        raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
     net = features.backbone(backbone, weights=weights)
     full_h, full_w = lum.shape
     work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
     h0, w0 = work.shape[:2]
     ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
     ref_grays = [np.repeat(_gray_of(x)[..., None], 3, axis=2) for x in ref_rgbs]
-    tgt_feats = net.features(work, levels)
-    ref_feats = [net.features(g, levels) for g in ref_grays]
+    tgt_feats = {lv: f.numpy() for lv, f in net.features(work, levels).items()}
+    ref_feats = [{lv: f.numpy() for lv, f in net.features(g, levels).items()} for g in ref_grays]
+    absent = None
+    if classes is not None:
+        maps = _joint_classes([tgt_feats[levels[0]]] + [f[levels[0]] for f in ref_feats], classes, seed)
+        tgt_classes, ref_classes = maps[0].copy(), maps[1:]
+        for t, r in (class_map or {}).items():
+            tgt_classes[maps[0] == int(t)] = int(r)
+        shown = set(np.unique(np.concatenate([c.ravel() for c in ref_classes])).tolist())
+        absent = ~np.isin(tgt_classes, list(shown))
+        tgt_feats = {lv: _with_classes(f, tgt_classes, classes) for lv, f in tgt_feats.items()}
+        ref_feats = [{lv: _with_classes(f, rc, classes) for lv, f in rf.items()}
+                     for rf, rc in zip(ref_feats, ref_classes)]
+        if report is not None:
+            report["classes"] = tgt_classes
     max_len = max([h0, w0] + [max(x.shape[:2]) for x in ref_rgbs])
     fields = [None] * len(rs)
     for level in levels:
-        fa = tgt_feats[level].numpy()
+        fa = tgt_feats[level]
         for i, fr_all in enumerate(ref_feats):
-            fr = fr_all[level].numpy()
+            fr = fr_all[level]
             radius = search_radius(level, max_len // net.strides[level])
             init_ab = init_ba = None
             if fields[i] is not None:
@@ -189,36 +268,32 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
             f_ba = nnf.patchmatch(fr, fa, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
             fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
     # at the finest level: warped chroma, confidence and the best reference per pixel
-    level = levels[-1]
-    fa = tgt_feats[level].numpy()
-    h, w = fa.shape[1:]
+    h, w = tgt_feats[levels[-1]].shape[1:]
+    rows, cols = np.indices((h, w))
     warped, costs = [], []
     for i, (f_ab, f_ba, dist) in enumerate(fields):
         hr, wr = f_ba.shape[:2]
-        ab = _lab(_resize(ref_rgbs[i], (hr, wr)))[..., 1:]
-        warped.append(nnf.bds_vote(ab, f_ab, f_ba, beta=beta))
+        warped.append(nnf.bds_vote(_lab(_resize(ref_rgbs[i], (hr, wr)))[..., 1:], f_ab, f_ba, beta=beta))
         back = f_ba[f_ab[..., 0], f_ab[..., 1]]  # target -> reference -> target
-        rows, cols = np.indices((h, w))
-        drift = np.hypot(back[..., 0] - rows, back[..., 1] - cols)
-        consistency = np.exp(-(drift / 2.0) ** 2)
-        similarity = np.clip(-dist, 0, 1)
-        costs.append(-(similarity * consistency))
+        consistency = np.exp(-(np.hypot(back[..., 0] - rows, back[..., 1] - cols) / 2.0) ** 2)
+        costs.append(-(np.clip(-dist, 0, 1) * consistency))
     costs = np.stack(costs)
-    light_level = _resize(_gray_lightness(lum)[..., None], (h, w))[..., 0] / 100.0
+    lightness = _gray_lightness(lum)
+    light_level = _resize(lightness[..., None], (h, w))[..., 0] / 100.0
     labels = potts_labels(costs, light_level) if len(rs) > 1 else np.zeros((h, w), np.int32)
-    rows, cols = np.indices((h, w))
     ab_level = np.stack(warped)[labels, rows, cols]
     confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
+    if absent is not None:  # classes no reference shows: colors from propagation only
+        confidence[_resample_classes(absent, (h, w))] = 1e-6
     # edge-aware propagation at full resolution (colorization by optimisation)
-    lightness = _gray_lightness(lum)
     ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
     conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
                                    full_h, full_w)[..., 0]
     ab_full = wls_smooth(ab_full, lightness / 100.0, lam=propagation, data_weight=conf_full,
                          iterations=200)
     if report is not None:
-        report.update(warped=compose(_resize(lightness[..., None], (h, w))[..., 0], ab_level),
-                      confidence=confidence, labels=labels)
+        report.update(warped=compose(light_level * 100.0, ab_level), confidence=confidence,
+                      labels=labels)
     return _finish(compose(lightness, ab_full), alpha, dtype)
 
 
@@ -230,12 +305,12 @@ def _gray_of(rgb: np.ndarray) -> np.ndarray:
     return np.where(y > 0.0031308, 1.055 * np.power(np.maximum(y, 0), 1 / 2.4) - 0.055, 12.92 * y).astype(np.float32)
 
 
-METHODS = {"exemplar": exemplar, "welsh": welsh}
+METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
 
 
 def colorize(gray, refs, *, method: str = "exemplar", **options) -> np.ndarray:
-    """Colorize a gray image from color references; ``method`` is 'exemplar' (default) or
-    'welsh'. The output's CIELab lightness equals the input's within 0.5."""
+    """Colorize a gray image from color references; ``method`` is 'exemplar' (default),
+    'semantic' or 'welsh'. The output's CIELab lightness equals the input's within 0.5."""
     if method not in METHODS:
         raise InputError(f"unknown colorization method {method!r}; expected one of {', '.join(METHODS)}")
     return METHODS[method](gray, refs, **options)
