@@ -1,0 +1,134 @@
+"""Colorization benchmark: gray versions of real photos colorized from color references,
+scored against the original colors (mean CIEDE2000, lower is better) and by colorfulness
+(Hasler & Suesstrunk 2003; the truth's is given for comparison).
+
+    .venv/bin/python benchmarks/quality/run_colorization.py [--out out/colorization]
+
+Categories, after a public colorization benchmark:
+  recolor-source   the source's own color version as reference
+  full             another view of the same scene (overlapping crop, stereo view, video frame)
+  partial          a reference showing only part of the scene (its left 45%)
+  other-frame      a frame of the same room seconds later (TUM RGB-D; skipped without it)
+  distractor       the "full" reference plus an unrelated photo
+Baselines: the global transfers applied to the gray image (it is their source).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from skimage import data
+from skimage.color import deltaE_ciede2000, rgb2lab
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cases import SHARED, _scaled, _views_from_photo  # noqa: E402
+
+import transfer  # noqa: E402
+from transfer.colorize import _gray_of, colorize  # noqa: E402
+
+
+def gray(img):
+    return (np.clip(_gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+
+
+def colorfulness(img) -> float:
+    x = img.astype(np.float64)
+    rg = x[..., 0] - x[..., 1]
+    yb = 0.5 * (x[..., 0] + x[..., 1]) - x[..., 2]
+    return float(np.hypot(rg.std(), yb.std()) + 0.3 * np.hypot(rg.mean(), yb.mean()))
+
+
+def cases():
+    out = []
+    scenes = []
+    for name, distractor in [("astronaut", "coffee"), ("coffee", "rocket"), ("chelsea", "astronaut"),
+                             ("rocket", "chelsea")]:
+        a, b = _views_from_photo(getattr(data, name)())
+        scenes.append((name, _scaled(a), _scaled(b), _scaled(getattr(data, distractor)())))
+    left, right, _ = data.stereo_motorcycle()
+    scenes.append(("motorcycle", _scaled(left), _scaled(right), _scaled(data.coffee())))
+    for name, view_a, view_b, distractor in scenes:
+        w = view_b.shape[1]
+        out.append((f"{name}/recolor-source", view_a, [view_a]))
+        out.append((f"{name}/full", view_a, [view_b]))
+        out.append((f"{name}/partial", view_a, [view_b[:, : w * 45 // 100]]))
+        out.append((f"{name}/distractor", view_a, [view_b, distractor]))
+    frames = sorted((SHARED / "tum_freiburg").glob("*.png"))
+    if len(frames) >= 3:
+        import imageio.v3 as iio
+
+        f0, f2 = _scaled(iio.imread(frames[0])[..., :3]), _scaled(iio.imread(frames[2])[..., :3])
+        out.append(("tum/other-frame", f0, [f2]))
+        out.append(("tum/distractor", f0, [f2, _scaled(data.astronaut())]))
+    return out
+
+
+def methods():
+    def on_gray(fn):
+        return lambda g, refs: fn(np.repeat(g[..., None], 3, axis=2), refs)
+
+    return {
+        "exemplar": lambda g, r: colorize(g, r, method="exemplar"),
+        "semantic": lambda g, r: colorize(g, r, method="semantic"),
+        "welsh": lambda g, r: colorize(g, r, method="welsh"),
+        "idt (on gray)": on_gray(transfer.idt),
+        "mkl (on gray)": on_gray(transfer.mkl),
+        "reinhard (on gray)": on_gray(transfer.reinhard),
+        "histogram (on gray)": on_gray(transfer.histogram),
+    }
+
+
+BASELINES = ("welsh", "idt (on gray)", "mkl (on gray)", "reinhard (on gray)", "histogram (on gray)")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default="out/colorization")
+    args = ap.parse_args()
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ms = methods()
+    err, colorful, seconds = {}, {}, {}
+    for name, truth, refs in cases():
+        g = gray(truth)
+        err[name], colorful[name] = {}, {"truth": colorfulness(truth)}
+        for m, fn in ms.items():
+            t = time.perf_counter()
+            res = fn(g, refs)
+            seconds.setdefault(m, []).append(time.perf_counter() - t)
+            err[name][m] = float(deltaE_ciede2000(rgb2lab(res), rgb2lab(truth)).mean())
+            colorful[name][m] = colorfulness(res)
+    (out_dir / "colorization.json").write_text(json.dumps({"ciede2000": err, "colorfulness": colorful,
+                                                           "seconds": seconds}, indent=1))
+    names = list(ms)
+    print("| case | " + " | ".join(names) + " | truth colorfulness |")
+    print("|---|" + "---:|" * (len(names) + 1))
+    for case, row in err.items():
+        cells = [f"{row[m]:.2f} ({colorful[case][m]:.0f})" for m in names]
+        print(f"| {case} | " + " | ".join(cells) + f" | {colorful[case]['truth']:.0f} |")
+    print()
+    print("| category | exemplar | semantic | best baseline | exemplar / best baseline |")
+    print("|---|---:|---:|---:|---:|")
+    cats = sorted({c.split("/")[1] for c in err})
+    for cat in cats:
+        rows = [r for c, r in err.items() if c.endswith("/" + cat)]
+        ex = np.mean([r["exemplar"] for r in rows])
+        se = np.mean([r["semantic"] for r in rows])
+        base = np.mean([min(r[b] for b in BASELINES) for r in rows])
+        print(f"| {cat} | {ex:.2f} | {se:.2f} | {base:.2f} | {ex / base:.2f} |")
+    full = {c.split("/")[0]: r["exemplar"] for c, r in err.items() if c.endswith("/full")}
+    dis = {c.split("/")[0]: r["exemplar"] for c, r in err.items() if c.endswith("/distractor")}
+    rises = [dis[s] / full[s] - 1 for s in full if s in dis]
+    if rises:
+        print(f"\ndistractor: exemplar error rises by {100 * np.mean(rises):.1f}% on average "
+              f"(max {100 * max(rises):.1f}%) over the same scene's 'full' case")
+    print("\nmedian seconds per case: " + ", ".join(f"{k} {np.median(v):.2f}" for k, v in seconds.items()))
+
+
+if __name__ == "__main__":
+    main()
