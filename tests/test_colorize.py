@@ -5,7 +5,7 @@ import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from transfer.colorize import _gray_of, colorize, is_gray
+from transfer.colorization import _gray_of, colorize, is_gray
 from transfer.errors import InputError
 
 

@@ -8,7 +8,7 @@ Pipeline, from the bottom up:
   * :mod:`transfer.features`: deep feature backbones (EfficientNet-Lite0, VGG-19);
   * :mod:`transfer.local_affine`, :mod:`transfer.labels`: the color models and the
     reference label map of :mod:`transfer.neural` (neural color transfer);
-  * :mod:`transfer.colorize`: exemplar colorization of gray images (and Welsh et al.);
+  * :mod:`transfer.colorization`: exemplar colorization of gray images (and Welsh et al.);
   * :mod:`transfer.io`: reading and writing image files;
   * :mod:`transfer.cli`: ``python -m transfer``.
 """
@@ -18,7 +18,7 @@ from ._version import __version__
 from .classical import histogram, idt, mkl, reinhard
 from .color import lab2rgb, rgb2lab
 from .errors import CudaUnavailableError, ImageReadError, InputError
-from .colorize import colorize
+from .colorization import colorize
 from .neural import neural_transfer
 
 __all__ = [

@@ -111,7 +111,7 @@ def run(args) -> Path:
     from .image import channels
     from .io import read_image, write_image
 
-    from .colorize import is_gray
+    from .colorization import is_gray
 
     src = read_image(args.src)
     gray = is_gray(src)
@@ -130,7 +130,7 @@ def run(args) -> Path:
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
     if method in COLORIZERS:
-        from .colorize import colorize
+        from .colorization import colorize
 
         report = {} if args.report else None
         options = {"seed": args.seed}

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import SHARED, _scaled, _views_from_photo  # noqa: E402
 
 import transfer  # noqa: E402
-from transfer.colorize import _gray_of, colorize  # noqa: E402
+from transfer.colorization import _gray_of, colorize  # noqa: E402
 
 
 def gray(img):
