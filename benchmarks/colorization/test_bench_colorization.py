@@ -1,0 +1,61 @@
+"""Colorization of a 512 x 512 gray photo (astronaut) from one 512 x 512 color reference (an
+overlapping view): end to end per method, and the stages of the exemplar method.
+Target: exemplar <= 10 s."""
+
+import numpy as np
+import pytest
+from skimage import data
+from skimage.transform import resize
+
+from transfer import features, nnf
+from transfer.colorization import _gray_of, colorize
+from transfer.local_affine import wls_smooth
+
+
+def square(img, n=512):
+    return (resize(img, (n, n), anti_aliasing=True) * 255).round().astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def images():
+    truth = square(data.astronaut()[:460, :460])
+    gray = (np.clip(_gray_of(truth.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+    return gray, square(data.astronaut()[52:, 52:])
+
+
+def run(benchmark, group, name, fn, rounds=3):
+    benchmark.group, benchmark.name = group, name
+    return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("method", ["exemplar", "semantic", "welsh"])
+def test_end_to_end(benchmark, images, method):
+    gray, ref = images
+    run(benchmark, "colorize-512-end-to-end", f"transfer colorize {method}",
+        lambda: colorize(gray, ref, method=method))
+
+
+def test_stage_features(benchmark, images):
+    gray, ref = images
+    net = features.backbone("effnet-lite0")
+    g3 = np.repeat(gray[..., None], 3, axis=2)
+    run(benchmark, "colorize-512-stages", "features of target and reference (levels 5-2)",
+        lambda: (net.features(g3, (5, 4, 3, 2)), net.features(ref, (5, 4, 3, 2))))
+
+
+def test_stage_propagation(benchmark, images):
+    gray, _ = images
+    ab = np.random.default_rng(0).normal(0, 20, (512, 512, 2)).astype(np.float32)
+    conf = np.random.default_rng(1).random((512, 512)).astype(np.float32)
+    run(benchmark, "colorize-512-stages", "edge-aware propagation of ab (512x512, 200 CG iterations)",
+        lambda: wls_smooth(ab, gray / 255.0, lam=0.1, data_weight=conf, iterations=200))
+
+
+def test_stage_patchmatch(benchmark, images):
+    gray, ref = images
+    net = features.backbone("effnet-lite0")
+    fa = net.features(np.repeat(gray[..., None], 3, axis=2), (2,))[2].numpy()
+    fr = net.features(ref, (2,))[2].numpy()
+    run(benchmark, "colorize-512-stages", "patchmatch both ways (level 2, cold start)",
+        lambda: (nnf.patchmatch(fa, fr, radius=32, backend="cpu"),
+                 nnf.patchmatch(fr, fa, radius=32, backend="cpu")))
