@@ -108,10 +108,9 @@ def _output_path(args, method: str) -> Path:
 
 def run(args) -> Path:
     from . import classical
+    from .colorization import is_gray
     from .image import channels
     from .io import read_image, write_image
-
-    from .colorization import is_gray
 
     src = read_image(args.src)
     gray = is_gray(src)
@@ -137,6 +136,8 @@ def run(args) -> Path:
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, report=report)
+            if args.levels:
+                options["levels"] = args.levels
         if method == "semantic":
             options.update(classes=args.classes)
         result = colorize(src, refs, method=method, **options)
@@ -146,7 +147,7 @@ def run(args) -> Path:
 
             write_colorize_report(args.report, report)
         return path
-    if args.method is None or method == "neural":
+    if method == "neural":
         from .neural import neural_transfer
 
         report = {} if args.report else None
