@@ -21,7 +21,7 @@ from . import features, nnf
 from ._native import _C
 from .errors import InputError
 from .image import as_reference_list, check_array, color_image, from_float, to_float
-from .labels import potts_labels
+from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 
 #: R, G and B within this of each other (on [0, 1]) count as gray.
@@ -192,31 +192,10 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
 _CLASS_CODE = 2.0
 
 
-def _joint_classes(feats, k, seed):
-    """Joint k-means of normalised feature maps (C, h, w) -> one class map (h, w) each."""
-    from scipy.cluster.vq import kmeans2
-
-    flat = [nnf.normalize(f).reshape(-1, f.shape[0]) for f in feats]
-    samples = np.concatenate(flat).astype(np.float64)
-    _, labels = kmeans2(samples, max(1, min(k, len(samples))), minit="++", seed=seed)
-    out, start = [], 0
-    for f, x in zip(feats, flat):
-        out.append(labels[start:start + len(x)].reshape(f.shape[1:]))
-        start += len(x)
-    return out
-
-
-def _resample_classes(classes: np.ndarray, shape) -> np.ndarray:
-    h, w = shape
-    cy = (np.arange(h) * classes.shape[0] // h)[:, None]
-    cx = (np.arange(w) * classes.shape[1] // w)[None, :]
-    return classes[cy, cx]
-
-
 def _with_classes(feat: np.ndarray, classes: np.ndarray, k: int) -> np.ndarray:
     """Normalised features (C, h, w) with a one-hot code of their class appended."""
     h, w = feat.shape[1:]
-    cls = _resample_classes(classes, (h, w))
+    cls = resample_labels(classes, (h, w))
     code = np.zeros((k, h, w), np.float32)
     code[cls, np.arange(h)[:, None], np.arange(w)[None, :]] = _CLASS_CODE
     return np.concatenate([np.moveaxis(nnf.normalize(feat), -1, 0), code])
@@ -241,7 +220,7 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     ref_feats = [{lv: f.numpy() for lv, f in net.features(g, levels).items()} for g in ref_grays]
     absent = None
     if classes is not None:
-        maps = _joint_classes([tgt_feats[levels[0]]] + [f[levels[0]] for f in ref_feats], classes, seed)
+        maps = kmeans_classes([tgt_feats[levels[0]]] + [f[levels[0]] for f in ref_feats], classes, seed)
         tgt_classes, ref_classes = maps[0].copy(), maps[1:]
         for t, r in (class_map or {}).items():
             tgt_classes[maps[0] == int(t)] = int(r)
@@ -284,7 +263,7 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     ab_level = np.stack(warped)[labels, rows, cols]
     confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
     if absent is not None:  # classes no reference shows: colors from propagation only
-        confidence[_resample_classes(absent, (h, w))] = 1e-6
+        confidence[resample_labels(absent, (h, w))] = 1e-6
     # edge-aware propagation at full resolution (colorization by optimisation)
     ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
     conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),

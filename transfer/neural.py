@@ -25,7 +25,7 @@ from . import features, nnf
 from ._native import _C
 from .errors import InputError
 from .image import as_reference_list, check_strength, color_image, finish
-from .labels import potts_labels
+from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 
 STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
@@ -65,16 +65,6 @@ def _unit_lab(rgb: np.ndarray) -> np.ndarray:
 
 def _rgb(unit: np.ndarray) -> np.ndarray:
     return _C.lab_to_srgb(np.ascontiguousarray(unit_to_lab(unit)))
-
-
-def _semantic_clusters(feat: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """k-means of the normalised coarsest-level source features -> (h, w) cluster labels."""
-    from scipy.cluster.vq import kmeans2
-
-    x = nnf.normalize(feat).reshape(-1, feat.shape[0]).astype(np.float64)
-    k = max(1, min(k, len(x)))
-    _, labels = kmeans2(x, k, minit="++", seed=seed)
-    return labels.reshape(feat.shape[1:])
 
 
 def _progress(total: int, enabled):
@@ -167,7 +157,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         fs = net.features(current, (level,))[level].numpy()
         h, w = fs.shape[1:]
         if cluster_map is None and clusters > 0 and lambda_nl > 0:
-            cluster_map = _semantic_clusters(fs, clusters, seed)
+            cluster_map = kmeans_classes([fs], clusters, seed)[0]
         src_level = _resize(src_unit, (h, w))
         fs_unit = nnf.normalize(fs)
         guides, errors = [], []
@@ -198,11 +188,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         spread = float(error.max() - error.min())
         confidence = np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
         nu = (height * width) / (h * w)
-        level_clusters = None
-        if cluster_map is not None:
-            cy = (np.arange(h) * cluster_map.shape[0] // h)[:, None]
-            cx = (np.arange(w) * cluster_map.shape[1] // w)[None, :]
-            level_clusters = cluster_map[cy, cx]
+        level_clusters = None if cluster_map is None else resample_labels(cluster_map, (h, w))
         a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
                             lambda_nl=lambda_nl, clusters=level_clusters,
                             iterations=cg_iterations)
