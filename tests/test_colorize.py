@@ -5,7 +5,7 @@ import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from transfer.colorization import _gray_of, colorize, is_gray
+from transfer.colorization import _gray_of, annealed_mean, colorize, is_gray
 from transfer.errors import InputError
 
 
@@ -91,3 +91,22 @@ def test_semantic_classes_confine_and_can_be_remapped(scene):
     assert deltaE_ciede2000(rgb2lab(moved), rgb2lab(base)).mean() > 1.0
     with pytest.raises(InputError, match="classes must be a positive integer"):
         colorize(gray, truth, method="semantic", classes=0)
+
+
+def test_annealed_mean_sides_with_the_dominant_color():
+    colors = np.array([[[[40.0, 10.0]] * 6 + [[-30.0, -20.0]] * 3]])  # (1, 1, 9, 2)
+    fused = annealed_mean(colors, np.ones((1, 1, 9)))[0, 0]
+    plain = colors[0, 0].mean(axis=0)
+    # the plain mean lands a third of the way to the rival color; the annealed mean stays near
+    # the dominant one (6:3 votes -> weights 6^(1/0.38) : 3^(1/0.38) per candidate)
+    assert np.linalg.norm(fused - [40, 10]) < 0.25 * np.linalg.norm(plain - [40, 10])
+    same = np.full((2, 3, 5, 2), 7.0)
+    np.testing.assert_allclose(annealed_mean(same, np.ones((2, 3, 5))), 7.0, atol=1e-5)
+
+
+def test_vote_fusion_still_available(scene):
+    gray, truth = scene
+    out = colorize(gray, truth, fusion="vote")
+    assert deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean() < 3.0
+    with pytest.raises(InputError, match="unknown fusion"):
+        colorize(gray, truth, fusion="mode")
