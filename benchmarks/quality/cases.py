@@ -73,8 +73,9 @@ def _views_from_photo(photo, shift=0.12):
     return photo[: h - dy, : w - dx], photo[dy:, dx:]
 
 
-def scenes():
-    """(name, view A, view B, distractor) with views at SIZE."""
+def scenes(middlebury: bool = True):
+    """(name, view A, view B, distractor) with views at SIZE; the Middlebury pairs when
+    ``middlebury`` and ../shared/data is present."""
     out = []
     for name, distractor in [("astronaut", "coffee"), ("coffee", "rocket"), ("chelsea", "astronaut"),
                              ("rocket", "chelsea")]:
@@ -82,7 +83,7 @@ def scenes():
         out.append((name, _scaled(a), _scaled(b), _scaled(getattr(data, distractor)())))
     left, right, _ = data.stereo_motorcycle()
     out.append(("motorcycle", _scaled(left), _scaled(right), _scaled(data.coffee())))
-    for scene in ("teddy", "cones"):
+    for scene in ("teddy", "cones") if middlebury else ():
         folder = SHARED / "middlebury2003" / scene
         if folder.is_dir():
             import imageio.v3 as iio

@@ -26,7 +26,7 @@ from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import SHARED, _scaled, _views_from_photo  # noqa: E402
+from cases import SHARED, _scaled, scenes  # noqa: E402
 
 import transfer  # noqa: E402
 from transfer.colorization import _gray_of, colorize  # noqa: E402
@@ -45,14 +45,7 @@ def colorfulness(img) -> float:
 
 def cases():
     out = []
-    scenes = []
-    for name, distractor in [("astronaut", "coffee"), ("coffee", "rocket"), ("chelsea", "astronaut"),
-                             ("rocket", "chelsea")]:
-        a, b = _views_from_photo(getattr(data, name)())
-        scenes.append((name, _scaled(a), _scaled(b), _scaled(getattr(data, distractor)())))
-    left, right, _ = data.stereo_motorcycle()
-    scenes.append(("motorcycle", _scaled(left), _scaled(right), _scaled(data.coffee())))
-    for name, view_a, view_b, distractor in scenes:
+    for name, view_a, view_b, distractor in scenes(middlebury=False):
         w = view_b.shape[1]
         out.append((f"{name}/recolor-source", view_a, [view_a]))
         out.append((f"{name}/full", view_a, [view_b]))
