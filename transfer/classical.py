@@ -83,8 +83,8 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     """
     s, rs, w, strength = _prepare(src, refs, weights, strength)
     lab = _lab(s)
-    mu_s, cov_s = _moments(_visible(lab, s))
-    mu_r, cov_r = _pooled([_moments(_visible(_lab(r), r)) for r in rs], w)
+    mu_s, cov_s = _moments(s.visible(lab))
+    mu_r, cov_r = _pooled([_moments(r.visible(_lab(r))) for r in rs], w)
     scale = np.sqrt(np.diag(cov_r)) / np.maximum(np.sqrt(np.diag(cov_s)), _EPS)
     shift = mu_r - mu_s * scale
     out = _C.lab_affine_to_srgb(lab, scale.astype(np.float32), shift.astype(np.float32))
@@ -96,12 +96,6 @@ def _lab(img: Image) -> np.ndarray:
     if img.dtype == np.uint8:
         return _C.srgb8_to_lab(np.ascontiguousarray(img.raw))
     return _C.srgb_to_lab(img.rgb)
-
-
-def _visible(values: np.ndarray, img: Image) -> np.ndarray:
-    """(N, C) values at the visible pixels of ``img`` (values has img's H x W grid)."""
-    flat = values.reshape(-1, values.shape[-1])
-    return flat if img.alpha is None else flat[img.alpha.reshape(-1) > 0]
 
 
 # ---- 1-D distribution transfer (shared by histogram matching and IDT) ---------------------------
@@ -189,7 +183,7 @@ def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     half = 0.5 / (levels - 1)  # one bin per level k / (levels - 1), centred on it
     lo, hi = [-half] * 3, [1.0 + half] * 3
     if s.dtype == np.uint8:  # count the 8-bit levels directly
-        src_counts = _C.histogram(np.ascontiguousarray(_visible(s.raw[..., :3], s)), 256,
+        src_counts = _C.histogram(np.ascontiguousarray(s.visible(s.raw[..., :3])), 256,
                                   [-0.5] * 3, [255.5] * 3)
     else:
         src_counts = _C.histogram(s.pixels(), levels, lo, hi)

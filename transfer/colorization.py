@@ -326,10 +326,9 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
 
 def _gray_of(rgb: np.ndarray) -> np.ndarray:
     """The sRGB gray with the same CIELab lightness as ``rgb`` (what a B&W print shows)."""
-    L = _lab(rgb)[..., 0]
-    fy = (L + 16.0) / 116.0
-    y = np.where(fy > 0.2068966, fy ** 3, (fy - 16.0 / 116.0) / 7.787)
-    return np.where(y > 0.0031308, 1.055 * np.power(np.maximum(y, 0), 1 / 2.4) - 0.055, 12.92 * y).astype(np.float32)
+    lab = _lab(rgb)
+    lab[..., 1:] = 0.0
+    return _C.lab_to_srgb(lab).mean(axis=-1)
 
 
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}

@@ -33,12 +33,15 @@ class Image:
     dtype: np.dtype
     raw: np.ndarray  # the validated input array, as given
 
+    def visible(self, values: np.ndarray) -> np.ndarray:
+        """(N, C) rows of ``values`` (laid on this image's H x W grid) at the visible pixels
+        (alpha > 0)."""
+        flat = values.reshape(-1, values.shape[-1])
+        return flat if self.alpha is None else flat[self.alpha.reshape(-1) > 0]
+
     def pixels(self) -> np.ndarray:
-        """(N, 3) float32 colors of the visible pixels (alpha > 0)."""
-        flat = self.rgb.reshape(-1, 3)
-        if self.alpha is None:
-            return flat
-        return flat[self.alpha.reshape(-1) > 0]
+        """(N, 3) float32 colors of the visible pixels."""
+        return self.visible(self.rgb)
 
 
 def _describe(img) -> str:
@@ -74,10 +77,6 @@ def check_array(img, name: str) -> np.ndarray:
 
 def channels(img: np.ndarray) -> int:
     return 1 if img.ndim == 2 else img.shape[2]
-
-
-def is_gray(img: np.ndarray) -> bool:
-    return channels(img) in (1, 2)
 
 
 def to_float(img: np.ndarray) -> np.ndarray:
