@@ -18,6 +18,12 @@ namespace {
 #else
 #define TRANSFER_CLONES
 #endif
+// Helpers called from the clones must be inlined into them to run on the clone's target.
+#if defined(__GNUC__)
+#define TRANSFER_INLINE __attribute__((always_inline))
+#else
+#define TRANSFER_INLINE
+#endif
 
 // Pixels are visited in square tiles: neighbouring pixels have nearby matches, so a tile's
 // patches in A and their candidates in B stay in cache (rows of deep features do not).
@@ -53,23 +59,59 @@ struct State {  // one buffer of the double-buffered field
   int* stamp;
 };
 
+// How much of each candidate patch is requested ahead: propagation candidates mostly lie next
+// to cached ones (coherent fields); random ones are scattered, and most of them are abandoned
+// after their first row.
+struct Prefetch {
+  int rows, bytes;
+};
+constexpr Prefetch kPropagationPrefetch{3, 256}, kRandomPrefetch{1, 1024};
+
+// Visits the tile's pixels in order; while `evaluate` works on one pixel, the next pixel's
+// candidates are drawn and their patches requested (software pipelining of the misses).
+template <class Draw, class Evaluate>
+inline TRANSFER_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch, Draw draw,
+                              Evaluate evaluate) {
+  int64_t pairs = 0;
+  Candidates c[2];
+  draw(t.y0, t.x0, &c[0]);
+  prefetch_candidates(m, c[0], prefetch.rows, prefetch.bytes);
+  int k = 0;
+  for (int y = t.y0; y < t.y1; ++y)
+    for (int x = t.x0; x < t.x1; ++x, k ^= 1) {
+      const bool row_end = x + 1 == t.x1;
+      if (!row_end || y + 1 < t.y1) {
+        draw(row_end ? y + 1 : y, row_end ? t.x0 : x + 1, &c[k ^ 1]);
+        prefetch_candidates(m, c[k ^ 1], prefetch.rows, prefetch.bytes);
+      }
+      pairs += evaluate(y, x, c[k]);
+    }
+  return pairs;
+}
+
 TRANSFER_CLONES int64_t propagate_tile(const Maps& m, State cur, State next, int step, int pass,
                                        int prev_pass, Tile t) {
-  int64_t pairs = 0;
-  for (int y = t.y0; y < t.y1; ++y)
-    for (int x = t.x0; x < t.x1; ++x)
-      pairs += propagate_px(m, cur.field, cur.dist, cur.stamp, step, pass, prev_pass, y, x,
-                                  next.field, next.dist, next.stamp);
-  return pairs;
+  return pipelined_tile(
+      m, t, kPropagationPrefetch,
+      [&](int y, int x, Candidates* c) TRANSFER_INLINE {
+        propagation_candidates(m, cur.field, cur.stamp, step, prev_pass, y, x, c);
+      },
+      [&](int y, int x, const Candidates& c) TRANSFER_INLINE {
+        return propagate_px(m, cur.field, cur.dist, cur.stamp, c, pass, y, x, next.field,
+                            next.dist, next.stamp);
+      });
 }
 
 TRANSFER_CLONES int64_t random_search_tile(const Maps& m, State s, int radius, uint64_t seed,
                                            uint32_t iteration, int pass, Tile t) {
-  int64_t pairs = 0;
-  for (int y = t.y0; y < t.y1; ++y)
-    for (int x = t.x0; x < t.x1; ++x)
-      pairs += random_search_px(m, s.field, s.dist, s.stamp, radius, seed, iteration, pass, y, x);
-  return pairs;
+  return pipelined_tile(
+      m, t, kRandomPrefetch,
+      [&](int y, int x, Candidates* c) TRANSFER_INLINE {
+        random_candidates(m, s.field, radius, seed, iteration, y, x, c);
+      },
+      [&](int y, int x, const Candidates& c) TRANSFER_INLINE {
+        return random_search_px(m, s.field, s.dist, s.stamp, c, pass, y, x);
+      });
 }
 
 // Work per tile goes to pairs[t] (pixel pairs multiplied), when given.
@@ -84,6 +126,15 @@ void distances_all(const Maps& m, const int* field, float* dist, int64_t* pairs 
 
 void field_distances_cpu(const Maps& m, const int* field, float* dist) {
   distances_all(m, field, dist);
+}
+
+// Runs f on every tile, in reverse order on odd passes: a pass streams both maps through the
+// cache, and starting where the previous pass ended reuses what is still there (maps of a
+// few tens of MB do not fit the last-level cache; in order, every pass would miss it all).
+template <class F>
+void for_each_tile(const Maps& m, int pass, F&& f) {
+  const int64_t count = tile_count(m);
+  parallel_for(count, [&](int64_t i) { f(pass % 2 ? count - 1 - i : i); });
 }
 
 int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
@@ -103,15 +154,15 @@ int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, i
     for (int step : kJumpSteps) {
       if (step >= longest) continue;
       const int prev_pass = it > 0 ? pass - passes : -1;
-      parallel_for(tile_count(m), [&](int64_t t) {
+      for_each_tile(m, pass, [&](int64_t t) {
         pairs[t] += propagate_tile(m, cur, nxt, step, pass, prev_pass, tile_of(m, t));
       });
       std::swap(cur, nxt);
       ++pass;
     }
-    parallel_for(tile_count(m), [&](int64_t t) {
+    for_each_tile(m, pass, [&](int64_t t) {
       pairs[t] += random_search_tile(m, cur, radius, seed, static_cast<uint32_t>(it), pass,
-                                           tile_of(m, t));
+                                     tile_of(m, t));
     });
   }
   if (cur.field != field) {

@@ -22,8 +22,10 @@ __global__ void propagate_kernel(Maps m, const int* cur, const float* cur_dist, 
                                  int* next_stamp) {
   const long long n = static_cast<long long>(m.ha) * m.wa;
   TRANSFER_GRID_STRIDE(p, n) {
-    propagate_px(m, cur, cur_dist, stamp, step, pass, prev_pass, static_cast<int>(p / m.wa),
-                 static_cast<int>(p % m.wa), next, next_dist, next_stamp);
+    const int y = static_cast<int>(p / m.wa), x = static_cast<int>(p % m.wa);
+    Candidates c;
+    propagation_candidates(m, cur, stamp, step, prev_pass, y, x, &c);
+    propagate_px(m, cur, cur_dist, stamp, c, pass, y, x, next, next_dist, next_stamp);
   }
 }
 
@@ -31,8 +33,10 @@ __global__ void random_search_kernel(Maps m, int* field, float* dist, int* stamp
                                      unsigned long long seed, unsigned int iteration, int pass) {
   const long long n = static_cast<long long>(m.ha) * m.wa;
   TRANSFER_GRID_STRIDE(p, n) {
-    random_search_px(m, field, dist, stamp, radius, seed, iteration, pass,
-                     static_cast<int>(p / m.wa), static_cast<int>(p % m.wa));
+    const int y = static_cast<int>(p / m.wa), x = static_cast<int>(p % m.wa);
+    Candidates c;
+    random_candidates(m, field, radius, seed, iteration, y, x, &c);
+    random_search_px(m, field, dist, stamp, c, pass, y, x);
   }
 }
 

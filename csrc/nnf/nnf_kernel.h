@@ -20,45 +20,68 @@ struct Maps {
   int half;  // patch radius: patch_size = 2 * half + 1
 };
 
-// Dot products go into 16 independent partial sums, reduced once per patch: the compiler
-// vectorises them (two AVX registers, or four SSE ones) without reassociating floating-point
-// additions (no -ffast-math), and the independent chains hide the multiply-add latency.
-constexpr int kLanes = 16;
+// Dot products go into 32 independent partial sums (lanes), reduced by a fixed tree: no
+// reassociation of floating-point additions (no -ffast-math), so results are reproducible,
+// and on the CPU the lanes are four 8-wide vectors whose independent multiply-add chains hide
+// the instruction latency (one or two chains leave three quarters of the FMA units idle).
+// The portable version (CUDA, other compilers) does the same arithmetic lane by lane.
+constexpr int kLanes = 32;
 
-TRANSFER_HD void dot_accumulate(const float* u, const float* v, int c, float* acc) {
-  int k = 0;
-  for (; k + kLanes <= c; k += kLanes)
-    for (int j = 0; j < kLanes; ++j) acc[j] += u[k + j] * v[k + j];
-  for (int j = 0; k < c; ++k, ++j) acc[j] += u[k] * v[k];
-}
+#if !defined(__CUDACC__) && defined(__GNUC__)
+#define TRANSFER_NNF_VECTOR 1
+typedef float f8 __attribute__((vector_size(32)));
+typedef float f8u __attribute__((vector_size(32), aligned(4), may_alias));  // unaligned loads
 
-TRANSFER_HD float reduce_lanes(float* acc) {
-  for (int width = kLanes / 2; width > 0; width /= 2)
-    for (int j = 0; j < width; ++j) acc[j] += acc[j + width];
-  return acc[0];
-}
+struct Accumulator {
+  f8 v[4] = {};
+
+  // lane j of v[r] is lane 8 r + j: the portable version's acc[8 r + j]
+  inline void add_products(const float* u, const float* w, int n) {
+    int k = 0;
+    for (; k + 32 <= n; k += 32)
+      for (int r = 0; r < 4; ++r)
+        v[r] += *reinterpret_cast<const f8u*>(u + k + 8 * r) *
+                *reinterpret_cast<const f8u*>(w + k + 8 * r);
+    for (; k + 8 <= n; k += 8)
+      v[0] += *reinterpret_cast<const f8u*>(u + k) * *reinterpret_cast<const f8u*>(w + k);
+    for (int j = 0; k < n; ++k, ++j) v[0][j] += u[k] * w[k];
+  }
+
+  inline float sum() const {  // the portable tree, in registers
+    typedef float f4 __attribute__((vector_size(16)));
+    const f8 h = (v[0] + v[2]) + (v[1] + v[3]);                                // widths 16, 8
+    const f4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+    const f4 d = q + __builtin_shufflevector(q, q, 2, 3, 2, 3);                 // width 2
+    return d[0] + d[1];                                                         // width 1
+  }
+};
+#else
+struct Accumulator {
+  float v[kLanes] = {};
+
+  TRANSFER_HD void add_products(const float* u, const float* w, int n) {
+    int k = 0;
+    for (; k + kLanes <= n; k += kLanes)
+      for (int j = 0; j < kLanes; ++j) v[j] += u[k + j] * w[k + j];
+    for (; k + 8 <= n; k += 8)
+      for (int j = 0; j < 8; ++j) v[j] += u[k + j] * w[k + j];
+    for (int j = 0; k < n; ++k, ++j) v[j] += u[k] * w[k];
+  }
+
+  TRANSFER_HD float sum() const {
+    float s[kLanes];
+    for (int j = 0; j < kLanes; ++j) s[j] = v[j];
+    for (int width = kLanes / 2; width > 0; width /= 2)
+      for (int j = 0; j < width; ++j) s[j] += s[j + width];
+    return s[0];
+  }
+};
+#endif
 
 TRANSFER_HD float dot(const float* u, const float* v, int c) {
-  float acc[kLanes] = {0.0f};
-  dot_accumulate(u, v, c, acc);
-  return reduce_lanes(acc);
-}
-
-// Asks the CPU to start loading the first row of the patch at (by, bx) of B (a no-op on the
-// GPU): random-search candidates are scattered over B, and requesting all of a pixel's
-// candidates before evaluating them overlaps their cache misses instead of queueing them.
-TRANSFER_HD void prefetch_patch_row(const Maps& m, int by, int bx) {
-#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
-  const int y = by - m.half < 0 ? 0 : by - m.half;
-  const int x = bx - m.half < 0 ? 0 : bx - m.half;
-  const char* row = reinterpret_cast<const char*>(m.b + (static_cast<int64_t>(y) * m.wb + x) * m.c);
-  const int bytes = (2 * m.half + 1) * m.c * 4;
-  for (int off = 0; off < bytes && off < 1024; off += 64) __builtin_prefetch(row + off);
-#else
-  (void)m;
-  (void)by;
-  (void)bx;
-#endif
+  Accumulator acc;
+  acc.add_products(u, v, c);
+  return acc.sum();
 }
 
 // Patch distance, abandoned early against `cutoff` (the distance to beat): features have
@@ -81,29 +104,17 @@ TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
   dx1 = dx1 > m.wb - 1 - bx ? m.wb - 1 - bx : dx1;
   const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
-#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
-  // Candidates in B are scattered: ask for the start of each of the patch's rows in B before
-  // the first dot product needs it, so the cache misses overlap instead of queueing (the
-  // hardware prefetcher follows each row from there).
+  Accumulator acc;
   for (int dy = dy0; dy <= dy1; ++dy) {
-    const char* row = reinterpret_cast<const char*>(
-        m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c);
-    for (int off = 0; off < run * 4 && off < 512; off += 64) __builtin_prefetch(row + off);
-  }
-#endif
-  float acc[kLanes] = {0.0f};
-  for (int dy = dy0; dy <= dy1; ++dy) {
-    dot_accumulate(m.a + (static_cast<int64_t>(ay + dy) * m.wa + ax + dx0) * m.c,
-                   m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c, run, acc);
+    acc.add_products(m.a + (static_cast<int64_t>(ay + dy) * m.wa + ax + dx0) * m.c,
+                     m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c, run);
     if (pairs) *pairs += cols;
     if (dy < dy1) {
-      float partial[kLanes];
-      for (int j = 0; j < kLanes; ++j) partial[j] = acc[j];
-      const float bound = -(reduce_lanes(partial) + static_cast<float>((dy1 - dy) * cols)) / count;
+      const float bound = -(acc.sum() + static_cast<float>((dy1 - dy) * cols)) / count;
       if (bound > cutoff + 1e-5f) return bound;
     }
   }
-  return -reduce_lanes(acc) / count;  // count >= 1: the centre is inside both maps
+  return -acc.sum() / count;  // count >= 1: the centre is inside both maps
 }
 
 TRANSFER_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -121,51 +132,95 @@ TRANSFER_HD uint32_t hash4(uint64_t seed, uint32_t iteration, uint64_t pixel, ui
   return static_cast<uint32_t>(z);
 }
 
-// Uniform integer in [-r, r].
+// Uniform integer in [-r, r], by multiplication instead of a (slow) modulo (Lemire 2019).
 TRANSFER_HD int uniform_offset(uint32_t bits, int r) {
-  return static_cast<int>(bits % static_cast<uint32_t>(2 * r + 1)) - r;
+  return static_cast<int>((static_cast<uint64_t>(bits) * static_cast<uint32_t>(2 * r + 1)) >> 32) - r;
 }
 
-// Evaluates candidate (cy, cx) for pixel (y, x) unless it is the current match (by, bx), and
-// takes it if it is closer. Returns whether the match changed.
-TRANSFER_HD bool try_candidate(const Maps& m, int y, int x, int cy, int cx, int* by, int* bx,
-                               float* best, int* pairs) {
-  if (cy == *by && cx == *bx) return false;
-  const float d = patch_distance(m, y, x, cy, cx, *best, pairs);
-  if (!(d < *best)) return false;
-  *best = d;
-  *by = cy;
-  *bx = cx;
-  return true;
+// Both PatchMatch steps at a pixel draw a short list of candidate matches, then evaluate
+// them in order against the current match. The list depends only on state that the step
+// does not write at other pixels, so the CPU loops draw the next pixel's list, and ask the
+// memory for its patches, while they evaluate this pixel's: candidates are scattered over B,
+// and their cache misses, not the arithmetic, are what a naive loop waits on.
+constexpr int kMaxCandidates = 32;  // random-search radii up to 2^31
+
+struct Candidates {
+  int n;
+  int cy[kMaxCandidates], cx[kMaxCandidates];
+};
+
+// Asks the CPU to start loading each candidate's patch in B: up to `bytes` of each of its
+// first `rows` rows (a no-op on the GPU, whose warps hide latency by switching).
+TRANSFER_HD void prefetch_candidates(const Maps& m, const Candidates& c, int rows, int bytes) {
+#if !defined(__CUDA_ARCH__) && defined(__GNUC__)
+  const int run = (2 * m.half + 1) * m.c * 4;
+  bytes = bytes < run ? bytes : run;
+  for (int k = 0; k < c.n; ++k) {
+    const int y0 = c.cy[k] - m.half < 0 ? 0 : c.cy[k] - m.half;
+    const int y1 = c.cy[k] + m.half >= m.hb ? m.hb - 1 : y0 + rows - 1 < c.cy[k] + m.half ? y0 + rows - 1 : c.cy[k] + m.half;
+    const int x = c.cx[k] - m.half < 0 ? 0 : c.cx[k] - m.half;
+    for (int y = y0; y <= y1; ++y) {
+      const char* row = reinterpret_cast<const char*>(m.b + (static_cast<int64_t>(y) * m.wb + x) * m.c);
+      for (int off = 0; off < bytes; off += 64) __builtin_prefetch(row + off);
+    }
+  }
+#else
+  (void)m;
+  (void)c;
+  (void)rows;
+  (void)bytes;
+#endif
 }
 
-// Each pixel carries a stamp: the last pass in which its match changed. A propagation
-// candidate from neighbour n at step s is the same as in the same step of the previous
-// iteration (pass prev_pass) if n's match has not changed since before that pass; it lost or
-// won then, and the pixel's match has only improved since, so it is not evaluated again.
+// Evaluates the candidates for pixel (y, x) in order, skipping the current match (by, bx),
+// and takes each that is closer. Adds the pixel pairs multiplied to *pairs; returns whether
+// the match changed.
+TRANSFER_HD bool evaluate_candidates(const Maps& m, int y, int x, const Candidates& c, int* by,
+                                     int* bx, float* best, int* pairs) {
+  bool changed = false;
+  for (int k = 0; k < c.n; ++k) {
+    if (c.cy[k] == *by && c.cx[k] == *bx) continue;
+    const float d = patch_distance(m, y, x, c.cy[k], c.cx[k], *best, pairs);
+    if (!(d < *best)) continue;
+    *best = d;
+    *by = c.cy[k];
+    *bx = c.cx[k];
+    changed = true;
+  }
+  return changed;
+}
 
 // One jump-flood propagation step at pixel (y, x): the matches of the four neighbours at
-// distance `step`, shifted back by the neighbour's offset, compete with the current match.
-// Reads `cur`, writes `next` (double-buffered: independent of the order of the pixels).
-// Returns the number of pixel pairs whose features were multiplied (the work done).
-TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dist,
-                             const int* stamp, int step, int pass, int prev_pass, int y, int x,
-                             int* next, float* next_dist, int* next_stamp) {
-  const int64_t p = static_cast<int64_t>(y) * m.wa + x;
-  int by = cur[2 * p], bx = cur[2 * p + 1];
-  float best = cur_dist[p];
-  bool changed = false;
-  int pairs = 0;
+// distance `step`, shifted back by the neighbour's offset. Each pixel carries a stamp: the
+// last pass in which its match changed. The candidate from neighbour n is the same as in
+// the same step of the previous iteration (pass prev_pass) if n's match has not changed
+// since before that pass; it lost or won then, and the pixel's match has only improved
+// since, so it is left out.
+TRANSFER_HD void propagation_candidates(const Maps& m, const int* cur, const int* stamp, int step,
+                                        int prev_pass, int y, int x, Candidates* c) {
   const int dys[4] = {0, 0, -step, step}, dxs[4] = {-step, step, 0, 0};
+  c->n = 0;
   for (int k = 0; k < 4; ++k) {
     const int ny = y + dys[k], nx = x + dxs[k];
     if (ny < 0 || ny >= m.ha || nx < 0 || nx >= m.wa) continue;
     const int64_t n = static_cast<int64_t>(ny) * m.wa + nx;
     if (prev_pass >= 0 && stamp[n] < prev_pass) continue;  // tried in the previous iteration
-    const int cy = clampi(cur[2 * n] - dys[k], 0, m.hb - 1);
-    const int cx = clampi(cur[2 * n + 1] - dxs[k], 0, m.wb - 1);
-    changed |= try_candidate(m, y, x, cy, cx, &by, &bx, &best, &pairs);
+    c->cy[c->n] = clampi(cur[2 * n] - dys[k], 0, m.hb - 1);
+    c->cx[c->n] = clampi(cur[2 * n + 1] - dxs[k], 0, m.wb - 1);
+    ++c->n;
   }
+}
+
+// The propagation candidates compete with the current match. Reads `cur`, writes `next`
+// (double-buffered: independent of the order of the pixels). Returns the number of pixel
+// pairs whose features were multiplied (the work done).
+TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dist,
+                             const int* stamp, const Candidates& c, int pass, int y, int x,
+                             int* next, float* next_dist, int* next_stamp) {
+  const int64_t p = static_cast<int64_t>(y) * m.wa + x;
+  int by = cur[2 * p], bx = cur[2 * p + 1], pairs = 0;
+  float best = cur_dist[p];
+  const bool changed = evaluate_candidates(m, y, x, c, &by, &bx, &best, &pairs);
   next[2 * p] = by;
   next[2 * p + 1] = bx;
   next_dist[p] = best;
@@ -173,32 +228,31 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
   return pairs;
 }
 
-// Random search at pixel (y, x): candidates drawn uniformly in windows of radius r, r/2,
-// ..., 1 around the pixel's match at the start of the search, as in Barnes et al. 2009
-// (all drawn first, so that their memory is requested before the first is evaluated: about
-// 20% faster at C >= 256). Reads and writes only pixel p's own entries. Returns the number of
-// pixel pairs whose features were multiplied.
-TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* stamp, int radius,
-                                 uint64_t seed, uint32_t iteration, int pass, int y, int x) {
+// Random search at pixel (y, x), as in Barnes et al. 2009: candidates drawn uniformly in
+// windows of radius r, r/2, ..., 1 around the pixel's match at the start of the search.
+TRANSFER_HD void random_candidates(const Maps& m, const int* field, int radius, uint64_t seed,
+                                   uint32_t iteration, int y, int x, Candidates* c) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
   const int y0 = field[2 * p], x0 = field[2 * p + 1];
-  int by = y0, bx = x0;
-  float best = dist[p];
-  bool changed = false;
-  constexpr int kMaxDraws = 32;
-  int cys[kMaxDraws], cxs[kMaxDraws], n = 0;
   uint32_t draw = 0;
-  for (int r = radius; r >= 1 && n < kMaxDraws; r /= 2, draw += 2, ++n) {
-    cys[n] = clampi(y0 + uniform_offset(hash4(seed, iteration, p, draw), r), 0, m.hb - 1);
-    cxs[n] = clampi(x0 + uniform_offset(hash4(seed, iteration, p, draw + 1), r), 0, m.wb - 1);
-    prefetch_patch_row(m, cys[n], cxs[n]);
+  c->n = 0;
+  for (int r = radius; r >= 1 && c->n < kMaxCandidates; r /= 2, draw += 2, ++c->n) {
+    c->cy[c->n] = clampi(y0 + uniform_offset(hash4(seed, iteration, p, draw), r), 0, m.hb - 1);
+    c->cx[c->n] = clampi(x0 + uniform_offset(hash4(seed, iteration, p, draw + 1), r), 0, m.wb - 1);
   }
-  int pairs = 0;
-  for (int k = 0; k < n; ++k) changed |= try_candidate(m, y, x, cys[k], cxs[k], &by, &bx, &best, &pairs);
+}
+
+// The random candidates compete with the current match; reads and writes only pixel p's own
+// entries. Returns the number of pixel pairs whose features were multiplied.
+TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* stamp,
+                                 const Candidates& c, int pass, int y, int x) {
+  const int64_t p = static_cast<int64_t>(y) * m.wa + x;
+  int by = field[2 * p], bx = field[2 * p + 1], pairs = 0;
+  float best = dist[p];
+  if (evaluate_candidates(m, y, x, c, &by, &bx, &best, &pairs)) stamp[p] = pass;
   field[2 * p] = by;
   field[2 * p + 1] = bx;
   dist[p] = best;
-  if (changed) stamp[p] = pass;
   return pairs;
 }
 
