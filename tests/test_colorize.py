@@ -48,6 +48,25 @@ def test_exemplar_beats_welsh_on_another_view(scene):
     assert err["exemplar"] < 0.7 * err["welsh"], err
 
 
+def test_unrelated_reference_colors_little(scene):
+    """An unrelated photo among the references wins few pixels (the reference prior), and the
+    result stays close to the one from the right reference alone."""
+    gray, truth = scene
+    other_view = data.astronaut()[::2, ::2][20:, 16:]
+    distractor = data.coffee()[::2, ::2]
+    err = {}
+    for prior in (0.0, 0.5):
+        report = {}
+        out = colorize(gray, [other_view, distractor], reference_prior=prior, report=report)
+        err[prior] = deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean()
+        share = (report["labels"] == 1).mean()
+    alone = deltaE_ciede2000(rgb2lab(colorize(gray, other_view)), rgb2lab(truth)).mean()
+    assert share < 0.005, share  # without the prior: 2.2% here
+    assert err[0.5] <= err[0.0] and err[0.5] < 1.01 * alone, (err, alone)  # 1.02x without
+    with pytest.raises(InputError, match="reference_prior"):
+        colorize(gray, other_view, reference_prior=-1)
+
+
 def test_same_seed_same_output(scene):
     gray, _ = scene
     ref = data.coffee()[::2, ::2]

@@ -6,10 +6,14 @@ scored against the original colors (mean CIEDE2000, lower is better) and by colo
 
 Categories, after a public colorization benchmark:
   recolor-source   the source's own color version as reference
-  full             another view of the same scene (overlapping crop, stereo view, video frame)
+  full             another view of the same scene (overlapping crop, stereo view: skimage's
+                   motorcycle, Middlebury teddy and cones)
   partial          a reference showing only part of the scene (its left 45%)
-  other-frame      a frame of the same room seconds later (TUM RGB-D; skipped without it)
+  other-frame      a frame of the same room six seconds later (TUM RGB-D, four pairs;
+                   skipped without ../shared/data)
   distractor       the "full" reference plus an unrelated photo
+  two-partial      two references, the left 35% and the right 70% of the "full" one (each
+                   reference is needed where only it shows the scene)
 Baselines: the global transfers applied to the gray image (it is their source).
 """
 
@@ -45,19 +49,23 @@ def colorfulness(img) -> float:
 
 def cases():
     out = []
-    for name, view_a, view_b, distractor in scenes(middlebury=False):
+    for name, view_a, view_b, distractor in scenes():
         w = view_b.shape[1]
         out.append((f"{name}/recolor-source", view_a, [view_a]))
         out.append((f"{name}/full", view_a, [view_b]))
         out.append((f"{name}/partial", view_a, [view_b[:, : w * 45 // 100]]))
         out.append((f"{name}/distractor", view_a, [view_b, distractor]))
+        out.append((f"{name}/two-partial", view_a, [view_b[:, : w * 35 // 100], view_b[:, w * 30 // 100:]]))
     frames = sorted((SHARED / "tum_freiburg").glob("*.png"))
     if len(frames) >= 3:
         import imageio.v3 as iio
 
-        f0, f2 = _scaled(iio.imread(frames[0])[..., :3]), _scaled(iio.imread(frames[2])[..., :3])
-        out.append(("tum/other-frame", f0, [f2]))
-        out.append(("tum/distractor", f0, [f2, _scaled(data.astronaut())]))
+        views = [_scaled(iio.imread(f)[..., :3]) for f in frames]
+        # frames six seconds apart (the camera moved and its white balance drifted): the
+        # first pair also with a distractor
+        for i in range(len(views) - 2):
+            out.append((f"tum-{i}/other-frame", views[i], [views[i + 2]]))
+        out.append(("tum-0/distractor", views[0], [views[2], _scaled(data.astronaut())]))
     return out
 
 
