@@ -60,6 +60,20 @@ def test_patchmatch_distances_are_the_patch_distances(photo_pairs):
         assert abs(field.dist[p] - ref.patch_distance(fa, fb, p, q, 1)) < 1e-5
 
 
+@pytest.mark.parametrize("channels", [1, 5, 8, 13, 37, 70])
+def test_patch_distances_match_reference_for_any_channel_count(channels):
+    """The C++ dot products run in vector blocks of 32 and 8 channels and a scalar tail."""
+    r = rng(channels)
+    a = r.standard_normal((channels, 9, 11)).astype(np.float32)
+    b = r.standard_normal((channels, 7, 8)).astype(np.float32)
+    field = np.stack([r.integers(0, 7, (9, 11)), r.integers(0, 8, (9, 11))], axis=-1).astype(np.int32)
+    dist = nnf.field_distances(a, b, field)
+    fa, fb = nnf.normalize(a), nnf.normalize(b)
+    for y in range(9):
+        for x in range(11):
+            assert abs(dist[y, x] - ref.patch_distance(fa, fb, (y, x), tuple(field[y, x]), 1)) < 1e-5
+
+
 def test_exact_matches_brute_force_reference():
     r = rng(1)
     a = r.standard_normal((8, 6, 7)).astype(np.float32)

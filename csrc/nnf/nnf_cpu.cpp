@@ -70,8 +70,8 @@ constexpr Prefetch kPropagationPrefetch{3, 256}, kRandomPrefetch{1, 1024};
 // Visits the tile's pixels in order; while `evaluate` works on one pixel, the next pixel's
 // candidates are drawn and their patches requested (software pipelining of the misses).
 template <class Draw, class Evaluate>
-inline TRANSFER_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch, Draw draw,
-                              Evaluate evaluate) {
+inline TRANSFER_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch,
+                                              Draw draw, Evaluate evaluate) {
   int64_t pairs = 0;
   Candidates c[2];
   draw(t.y0, t.x0, &c[0]);

@@ -28,7 +28,6 @@ struct Maps {
 constexpr int kLanes = 32;
 
 #if !defined(__CUDACC__) && defined(__GNUC__)
-#define TRANSFER_NNF_VECTOR 1
 typedef float f8 __attribute__((vector_size(32)));
 typedef float f8u __attribute__((vector_size(32), aligned(4), may_alias));  // unaligned loads
 
@@ -77,12 +76,6 @@ struct Accumulator {
   }
 };
 #endif
-
-TRANSFER_HD float dot(const float* u, const float* v, int c) {
-  Accumulator acc;
-  acc.add_products(u, v, c);
-  return acc.sum();
-}
 
 // Patch distance, abandoned early against `cutoff` (the distance to beat): features have
 // unit length, so every remaining pixel pair adds at most 1 to the similarity sum; once even
