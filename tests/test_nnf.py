@@ -58,6 +58,9 @@ def test_patchmatch_distances_are_the_patch_distances(photo_pairs):
         p = (r.integers(0, a.shape[1]), r.integers(0, a.shape[2]))
         q = tuple(field.nnf[p])
         assert abs(field.dist[p] - ref.patch_distance(fa, fb, p, q, 1)) < 1e-5
+    # candidates evaluated four at a time (inside the maps) or one by one (at the borders)
+    # get the very same sums: the distances equal those of the one-by-one kernel to the bit
+    np.testing.assert_array_equal(field.dist, nnf.field_distances(a, b, field.nnf))
 
 
 @pytest.mark.parametrize("channels", [1, 5, 8, 13, 37, 70])

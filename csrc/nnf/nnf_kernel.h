@@ -20,52 +20,70 @@ struct Maps {
   int half;  // patch radius: patch_size = 2 * half + 1
 };
 
-// Dot products go into 32 independent partial sums (lanes), reduced by a fixed tree: no
-// reassociation of floating-point additions (no -ffast-math), so results are reproducible,
-// and on the CPU the lanes are four 8-wide vectors whose independent multiply-add chains hide
-// the instruction latency (one or two chains leave three quarters of the FMA units idle).
-// The portable version (CUDA, other compilers) does the same arithmetic lane by lane.
-constexpr int kLanes = 32;
+// Dot products go into 16 independent partial sums (lanes), reduced by a fixed tree: no
+// reassociation of floating-point additions (no -ffast-math), so results are reproducible.
+// On the CPU the lanes are two 8-wide vectors per candidate, and up to four candidates are
+// multiplied against one load of A's row at once (add_products_batch), which gives eight
+// independent multiply-add chains (one or two chains leave most of the FMA units idle) and
+// fewer loads per multiply-add. The portable version (CUDA, other compilers) does the same
+// arithmetic lane by lane, one candidate after the other.
+constexpr int kLanes = 16;
+constexpr int kBatch = 4;  // candidates evaluated together
 
 #if !defined(__CUDACC__) && defined(__GNUC__)
 typedef float f8 __attribute__((vector_size(32)));
 typedef float f8u __attribute__((vector_size(32), aligned(4), may_alias));  // unaligned loads
 
+// (a macro: a function returning a vector draws an ABI warning in the non-AVX build)
+#define TRANSFER_LOAD8(p) (*reinterpret_cast<const f8u*>(p))
+
 struct Accumulator {
-  f8 v[4] = {};
+  f8 v[2] = {};  // lane j of v[r] is lane 8 r + j: the portable version's acc[8 r + j]
 
-  // lane j of v[r] is lane 8 r + j: the portable version's acc[8 r + j]
-  inline void add_products(const float* u, const float* w, int n) {
-    int k = 0;
-    for (; k + 32 <= n; k += 32)
-      for (int r = 0; r < 4; ++r)
-        v[r] += *reinterpret_cast<const f8u*>(u + k + 8 * r) *
-                *reinterpret_cast<const f8u*>(w + k + 8 * r);
-    for (; k + 8 <= n; k += 8)
-      v[0] += *reinterpret_cast<const f8u*>(u + k) * *reinterpret_cast<const f8u*>(w + k);
-    for (int j = 0; k < n; ++k, ++j) v[0][j] += u[k] * w[k];
-  }
-
-  inline float sum() const {  // the portable tree, in registers
+  TRANSFER_HD float sum() const {  // the portable tree, in registers
     typedef float f4 __attribute__((vector_size(16)));
-    const f8 h = (v[0] + v[2]) + (v[1] + v[3]);                                // widths 16, 8
+    const f8 h = v[0] + v[1];                                                   // width 8
     const f4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
     const f4 d = q + __builtin_shufflevector(q, q, 2, 3, 2, 3);                 // width 2
     return d[0] + d[1];                                                         // width 1
   }
 };
+
+// acc[i] += u . w[i] over n floats, for the K candidates at once
+template <int K>
+TRANSFER_HD void add_products_k(const float* u, const float* const* w, int n, Accumulator* const* acc) {
+  f8 v0[K], v1[K];
+  for (int i = 0; i < K; ++i) v0[i] = acc[i]->v[0], v1[i] = acc[i]->v[1];
+  int k = 0;
+  for (; k + 16 <= n; k += 16) {
+    const f8 a0 = TRANSFER_LOAD8(u + k), a1 = TRANSFER_LOAD8(u + k + 8);
+    for (int i = 0; i < K; ++i) {
+      v0[i] += a0 * TRANSFER_LOAD8(w[i] + k);
+      v1[i] += a1 * TRANSFER_LOAD8(w[i] + k + 8);
+    }
+  }
+  for (; k + 8 <= n; k += 8) {
+    const f8 a0 = TRANSFER_LOAD8(u + k);
+    for (int i = 0; i < K; ++i) v0[i] += a0 * TRANSFER_LOAD8(w[i] + k);
+  }
+  for (int i = 0; i < K; ++i) acc[i]->v[0] = v0[i], acc[i]->v[1] = v1[i];
+  for (int j = 0; k < n; ++k, ++j)
+    for (int i = 0; i < K; ++i) acc[i]->v[0][j] += u[k] * w[i][k];
+}
+
+TRANSFER_HD void add_products_batch(const float* u, const float* const* w, int count, int n,
+                                    Accumulator* const* acc) {
+  switch (count) {
+    case 1: add_products_k<1>(u, w, n, acc); break;
+    case 2: add_products_k<2>(u, w, n, acc); break;
+    case 3: add_products_k<3>(u, w, n, acc); break;
+    default: add_products_k<4>(u, w, n, acc); break;
+  }
+}
+#undef TRANSFER_LOAD8
 #else
 struct Accumulator {
   float v[kLanes] = {};
-
-  TRANSFER_HD void add_products(const float* u, const float* w, int n) {
-    int k = 0;
-    for (; k + kLanes <= n; k += kLanes)
-      for (int j = 0; j < kLanes; ++j) v[j] += u[k + j] * w[k + j];
-    for (; k + 8 <= n; k += 8)
-      for (int j = 0; j < 8; ++j) v[j] += u[k + j] * w[k + j];
-    for (int j = 0; k < n; ++k, ++j) v[j] += u[k] * w[k];
-  }
 
   TRANSFER_HD float sum() const {
     float s[kLanes];
@@ -75,7 +93,25 @@ struct Accumulator {
     return s[0];
   }
 };
+
+TRANSFER_HD void add_products_batch(const float* u, const float* const* w, int count, int n,
+                                    Accumulator* const* acc) {
+  for (int i = 0; i < count; ++i) {
+    float* v = acc[i]->v;
+    const float* x = w[i];
+    int k = 0;
+    for (; k + kLanes <= n; k += kLanes)
+      for (int j = 0; j < kLanes; ++j) v[j] += u[k + j] * x[k + j];
+    for (; k + 8 <= n; k += 8)
+      for (int j = 0; j < 8; ++j) v[j] += u[k + j] * x[k + j];
+    for (int j = 0; k < n; ++k, ++j) v[j] += u[k] * x[k];
+  }
+}
 #endif
+
+TRANSFER_HD const float* feature_at(const float* map, int w, int c, int y, int x) {
+  return map + (static_cast<int64_t>(y) * w + x) * c;
+}
 
 // Patch distance, abandoned early against `cutoff` (the distance to beat): features have
 // unit length, so every remaining pixel pair adds at most 1 to the similarity sum; once even
@@ -97,10 +133,10 @@ TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
   dx1 = dx1 > m.wb - 1 - bx ? m.wb - 1 - bx : dx1;
   const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
-  Accumulator acc;
+  Accumulator acc, *accs[1] = {&acc};
   for (int dy = dy0; dy <= dy1; ++dy) {
-    acc.add_products(m.a + (static_cast<int64_t>(ay + dy) * m.wa + ax + dx0) * m.c,
-                     m.b + (static_cast<int64_t>(by + dy) * m.wb + bx + dx0) * m.c, run);
+    const float* brow[1] = {feature_at(m.b, m.wb, m.c, by + dy, bx + dx0)};
+    add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax + dx0), brow, 1, run, accs);
     if (pairs) *pairs += cols;
     if (dy < dy1) {
       const float bound = -(acc.sum() + static_cast<float>((dy1 - dy) * cols)) / count;
@@ -108,6 +144,46 @@ TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
     }
   }
   return -acc.sum() / count;  // count >= 1: the centre is inside both maps
+}
+
+// Whether the whole patch around (y, x) lies inside an h x w map.
+TRANSFER_HD bool patch_inside(int y, int x, int h, int w, int half) {
+  return y >= half && x >= half && y + half < h && x + half < w;
+}
+
+// patch_distance of pixel (ay, ax) to n <= kBatch candidates at once, all patches inside
+// both maps: each candidate's lanes hold the same sums as patch_distance's, and a candidate
+// is dropped after the first row that shows it cannot beat `cutoff`. Writes the distances
+// (or the bounds of dropped candidates) to d.
+TRANSFER_HD void patch_distances_batch(const Maps& m, int ay, int ax, const int* cy,
+                                       const int* cx, int n, float cutoff, float* d,
+                                       int* pairs) {
+  const int side = 2 * m.half + 1, count = side * side, run = side * m.c;
+  Accumulator acc[kBatch];
+  Accumulator* live[kBatch];
+  int ids[kBatch], n_live = n;
+  for (int i = 0; i < n; ++i) live[i] = &acc[i], ids[i] = i;
+  for (int dy = -m.half; dy <= m.half; ++dy) {
+    const float* brow[kBatch];
+    for (int i = 0; i < n_live; ++i)
+      brow[i] = feature_at(m.b, m.wb, m.c, cy[ids[i]] + dy, cx[ids[i]] - m.half);
+    add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax - m.half), brow, n_live, run, live);
+    if (pairs) *pairs += n_live * side;
+    if (dy == m.half) break;
+    int kept = 0;
+    for (int i = 0; i < n_live; ++i) {
+      const float bound = -(live[i]->sum() + static_cast<float>((m.half - dy) * side)) / count;
+      if (bound > cutoff + 1e-5f) {
+        d[ids[i]] = bound;
+      } else {
+        live[kept] = live[i];
+        ids[kept++] = ids[i];
+      }
+    }
+    n_live = kept;
+    if (n_live == 0) return;
+  }
+  for (int i = 0; i < n_live; ++i) d[ids[i]] = -live[i]->sum() / count;
 }
 
 TRANSFER_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -168,17 +244,36 @@ TRANSFER_HD void prefetch_candidates(const Maps& m, const Candidates& c, int row
 // Evaluates the candidates for pixel (y, x) in order, skipping the current match (by, bx),
 // and takes each that is closer. Adds the pixel pairs multiplied to *pairs; returns whether
 // the match changed.
+//
+// Where the pixel's patch and the candidates' lie inside the maps, the candidates go in
+// groups of kBatch through patch_distances_batch, against the best match at the start of the
+// group. The fields are the same as one by one: a candidate dropped against that best is
+// worse than the current one too (the best only improves), and the others get their exact
+// distance; only more rows get multiplied, where a candidate of the group would have been
+// dropped against a match found earlier in the group.
 TRANSFER_HD bool evaluate_candidates(const Maps& m, int y, int x, const Candidates& c, int* by,
                                      int* bx, float* best, int* pairs) {
   bool changed = false;
-  for (int k = 0; k < c.n; ++k) {
-    if (c.cy[k] == *by && c.cx[k] == *bx) continue;
-    const float d = patch_distance(m, y, x, c.cy[k], c.cx[k], *best, pairs);
-    if (!(d < *best)) continue;
-    *best = d;
-    *by = c.cy[k];
-    *bx = c.cx[k];
-    changed = true;
+  const bool inside = patch_inside(y, x, m.ha, m.wa, m.half);
+  for (int k = 0; k < c.n;) {
+    int gy[kBatch], gx[kBatch], n = 0;
+    bool batch = inside;
+    for (; k < c.n && n < kBatch; ++k) {
+      if (c.cy[k] == *by && c.cx[k] == *bx) continue;
+      gy[n] = c.cy[k];
+      gx[n++] = c.cx[k];
+      batch = batch && patch_inside(c.cy[k], c.cx[k], m.hb, m.wb, m.half);
+    }
+    float d[kBatch];
+    if (batch && n > 0) patch_distances_batch(m, y, x, gy, gx, n, *best, d, pairs);
+    for (int i = 0; i < n; ++i) {
+      if (!batch) d[i] = patch_distance(m, y, x, gy[i], gx[i], *best, pairs);
+      if (!(d[i] < *best)) continue;
+      *best = d[i];
+      *by = gy[i];
+      *bx = gx[i];
+      changed = true;
+    }
   }
   return changed;
 }
