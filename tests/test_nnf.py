@@ -65,7 +65,7 @@ def test_patchmatch_distances_are_the_patch_distances(photo_pairs):
 
 @pytest.mark.parametrize("channels", [1, 5, 8, 13, 37, 70])
 def test_patch_distances_match_reference_for_any_channel_count(channels):
-    """The C++ dot products run in vector blocks of 32 and 8 channels and a scalar tail."""
+    """The C++ dot products run in vector blocks of 16 and 8 channels and a scalar tail."""
     r = rng(channels)
     a = r.standard_normal((channels, 9, 11)).astype(np.float32)
     b = r.standard_normal((channels, 7, 8)).astype(np.float32)

@@ -61,7 +61,7 @@ def cases():
         import imageio.v3 as iio
 
         views = [_scaled(iio.imread(f)[..., :3]) for f in frames]
-        # frames six seconds apart (the camera moved and its white balance drifted): the
+        # frames six seconds apart (the camera moved, its white balance seems to drift): the
         # first pair also with a distractor
         for i in range(len(views) - 2):
             out.append((f"tum-{i}/other-frame", views[i], [views[i + 2]]))
