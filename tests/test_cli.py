@@ -55,6 +55,9 @@ def test_existing_output_needs_overwrite(files):
     r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", out)
     assert r.returncode == 2 and "already exists" in r.stderr and "Traceback" not in r.stderr
     assert out.read_bytes() == b"precious"
+    # a problem with the inputs is reported before the output's
+    r = run("--src", files / "src.png", "--refs", files / "no_such.jpg", "--out", out)
+    assert r.returncode == 2 and "no_such.jpg" in r.stderr and "already exists" not in r.stderr
     r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", out, "--overwrite")
     assert r.returncode == 0 and read_image(out).shape == (256, 256, 3)
 

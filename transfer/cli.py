@@ -121,13 +121,13 @@ def run(args) -> Path:
     if not gray and method in COLORIZERS:
         raise InputError(f"{args.src}: is in color; --method {method} colorizes gray images "
                          f"(use --method {DEFAULT_METHOD} to recolor)")
-    out_path = _output_path(args, method)
     refs = []
     for r in args.refs:
         ref = read_image(r)
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
+    out_path = _output_path(args, method)  # after the inputs: their problems come first
     if method in COLORIZERS:
         from .colorization import colorize
 
