@@ -3,12 +3,16 @@
 // CPU tests exercise the exact arithmetic the GPU runs.
 #pragma once
 
-#if defined(__CUDACC__)
-#define TRANSFER_HD __host__ __device__ __forceinline__
-#elif defined(__GNUC__)
 // Always inlined on the CPU too: a body called from a loop compiled for AVX2 (the
 // target_clones of the hot loops) runs with AVX2 only where it is inlined into it.
-#define TRANSFER_HD inline __attribute__((always_inline))
+#if defined(__GNUC__)
+#define TRANSFER_FORCE_INLINE __attribute__((always_inline))
 #else
-#define TRANSFER_HD inline
+#define TRANSFER_FORCE_INLINE
+#endif
+
+#if defined(__CUDACC__)
+#define TRANSFER_HD __host__ __device__ __forceinline__
+#else
+#define TRANSFER_HD inline TRANSFER_FORCE_INLINE
 #endif

@@ -18,12 +18,6 @@ namespace {
 #else
 #define TRANSFER_CLONES
 #endif
-// Helpers called from the clones must be inlined into them to run on the clone's target.
-#if defined(__GNUC__)
-#define TRANSFER_INLINE __attribute__((always_inline))
-#else
-#define TRANSFER_INLINE
-#endif
 
 // Pixels are visited in square tiles: neighbouring pixels have nearby matches, so a tile's
 // patches in A and their candidates in B stay in cache (rows of deep features do not).
@@ -70,7 +64,7 @@ constexpr Prefetch kPropagationPrefetch{3, 256}, kRandomPrefetch{1, 1024};
 // Visits the tile's pixels in order; while `evaluate` works on one pixel, the next pixel's
 // candidates are drawn and their patches requested (software pipelining of the misses).
 template <class Draw, class Evaluate>
-inline TRANSFER_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch,
+inline TRANSFER_FORCE_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch,
                                               Draw draw, Evaluate evaluate) {
   int64_t pairs = 0;
   Candidates c[2];
@@ -93,10 +87,10 @@ TRANSFER_CLONES int64_t propagate_tile(const Maps& m, State cur, State next, int
                                        int prev_pass, Tile t) {
   return pipelined_tile(
       m, t, kPropagationPrefetch,
-      [&](int y, int x, Candidates* c) TRANSFER_INLINE {
+      [&](int y, int x, Candidates* c) TRANSFER_FORCE_INLINE {
         propagation_candidates(m, cur.field, cur.stamp, step, prev_pass, y, x, c);
       },
-      [&](int y, int x, const Candidates& c) TRANSFER_INLINE {
+      [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
         return propagate_px(m, cur.field, cur.dist, cur.stamp, c, pass, y, x, next.field,
                             next.dist, next.stamp);
       });
@@ -106,10 +100,10 @@ TRANSFER_CLONES int64_t random_search_tile(const Maps& m, State s, int radius, u
                                            uint32_t iteration, int pass, Tile t) {
   return pipelined_tile(
       m, t, kRandomPrefetch,
-      [&](int y, int x, Candidates* c) TRANSFER_INLINE {
+      [&](int y, int x, Candidates* c) TRANSFER_FORCE_INLINE {
         random_candidates(m, s.field, radius, seed, iteration, y, x, c);
       },
-      [&](int y, int x, const Candidates& c) TRANSFER_INLINE {
+      [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
         return random_search_px(m, s.field, s.dist, s.stamp, c, pass, y, x);
       });
 }

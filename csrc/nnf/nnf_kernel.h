@@ -226,7 +226,8 @@ TRANSFER_HD void prefetch_candidates(const Maps& m, const Candidates& c, int row
   bytes = bytes < run ? bytes : run;
   for (int k = 0; k < c.n; ++k) {
     const int y0 = c.cy[k] - m.half < 0 ? 0 : c.cy[k] - m.half;
-    const int y1 = c.cy[k] + m.half >= m.hb ? m.hb - 1 : y0 + rows - 1 < c.cy[k] + m.half ? y0 + rows - 1 : c.cy[k] + m.half;
+    int y1 = c.cy[k] + m.half >= m.hb ? m.hb - 1 : c.cy[k] + m.half;  // the patch's last row
+    y1 = y1 < y0 + rows - 1 ? y1 : y0 + rows - 1;
     const int x = c.cx[k] - m.half < 0 ? 0 : c.cx[k] - m.half;
     for (int y = y0; y <= y1; ++y) {
       const char* row = reinterpret_cast<const char*>(m.b + (static_cast<int64_t>(y) * m.wb + x) * m.c);
