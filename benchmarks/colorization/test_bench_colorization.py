@@ -2,14 +2,18 @@
 overlapping view): end to end per method, and the stages of the exemplar method.
 Target: exemplar <= 10 s."""
 
+import inspect
+
 import numpy as np
 import pytest
 from skimage import data
 from skimage.transform import resize
 
 from transfer import features, nnf
-from transfer.colorization import _gray_of, colorize
+from transfer.colorization import _gray_of, colorize, exemplar
 from transfer.local_affine import wls_smooth
+
+PROPAGATION = inspect.signature(exemplar).parameters["propagation"].default
 
 
 def square(img, n=512):
@@ -48,7 +52,7 @@ def test_stage_propagation(benchmark, images):
     ab = np.random.default_rng(0).normal(0, 20, (512, 512, 2)).astype(np.float32)
     conf = np.random.default_rng(1).random((512, 512)).astype(np.float32)
     run(benchmark, "colorize-512-stages", "edge-aware propagation of ab (512x512, 200 CG iterations)",
-        lambda: wls_smooth(ab, gray / 255.0, lam=0.1, data_weight=conf, iterations=200))
+        lambda: wls_smooth(ab, gray / 255.0, lam=PROPAGATION, data_weight=conf, iterations=200))
 
 
 def test_stage_patchmatch(benchmark, images):

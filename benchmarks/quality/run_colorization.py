@@ -14,6 +14,12 @@ Categories, after a public colorization benchmark:
   distractor       the "full" reference plus an unrelated photo
   two-partial      two references, the left 35% and the right 70% of the "full" one (each
                    reference is needed where only it shows the scene)
+  semantic-correspondence
+                   a photo of similar content, none of the target's pixels in it: the left
+                   half of a view colorized from its right half, and the top half from the
+                   bottom half (the same kinds of objects under the same light and camera;
+                   the nearest to "a different photo of similar content" for which the
+                   project has ground truth)
 Baselines: the global transfers applied to the gray image (it is their source).
 """
 
@@ -56,6 +62,9 @@ def cases():
         out.append((f"{name}/partial", view_a, [view_b[:, : w * 45 // 100]]))
         out.append((f"{name}/distractor", view_a, [view_b, distractor]))
         out.append((f"{name}/two-partial", view_a, [view_b[:, : w * 35 // 100], view_b[:, w * 30 // 100:]]))
+        h, w = view_a.shape[:2]
+        out.append((f"{name}-left/semantic-correspondence", view_a[:, : w // 2], [view_a[:, w // 2:]]))
+        out.append((f"{name}-top/semantic-correspondence", view_a[: h // 2], [view_a[h // 2:]]))
     frames = sorted((SHARED / "tum_freiburg").glob("*.png"))
     if len(frames) >= 3:
         import imageio.v3 as iio
