@@ -130,6 +130,8 @@ def test_bad_usage(files):
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--strength", "3"], "strength"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "idt",
           "--iterations", "0"], "iterations"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--ref-scale", "big"],
+         "expected 'auto' or a number > 0, got 'big'"),
     ]
     before = digest(files)
     for args, needle in cases:
@@ -177,3 +179,7 @@ def test_gray_source_is_colorized(files, astronaut):
     assert {"warped.png", "confidence.png"} <= {p.name for p in report.iterdir()}
     r = run("--src", files / "old.png", "--refs", files / "src.png", "--method", "welsh", "-q")
     assert r.returncode == 0 and read_image(files / "old.welsh.png").shape == (256, 256, 3)
+    r = run("--src", files / "old.png", "--refs", files / "src.png", "--ref-scale", "0.01",
+            "--out", files / "tiny.png")
+    _assert_bad(r, "ref_scale 0.01 makes reference 0 3x3 pixels")
+    assert not (files / "tiny.png").exists()

@@ -129,3 +129,37 @@ def test_vote_fusion_still_available(scene):
     assert deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean() < 3.0
     with pytest.raises(InputError, match="unknown fusion"):
         colorize(gray, truth, fusion="mode")
+
+
+def test_reference_at_twice_the_resolution_is_matched_at_the_target_scale(scene):
+    """A reference whose content is twice as large in pixels (shot closer, or on a finer
+    sensor) is shrunk by half before matching ('auto'), which recovers the error of the same
+    view at the target's own scale; matched as given, the features disagree."""
+    gray, truth = scene
+    fine_view = data.astronaut()[40:, 32:]  # full resolution: twice the target's scale
+    report = {}
+    auto = colorize(gray, fine_view, report=report)
+    assert report["ref_scales"] == [0.5], report["ref_scale_scores"]
+
+    def err(img):
+        return deltaE_ciede2000(rgb2lab(img), rgb2lab(truth)).mean()
+
+    as_given = err(colorize(gray, fine_view, ref_scale=1))
+    same_scale = err(colorize(gray, data.astronaut()[::2, ::2][20:, 16:]))
+    assert err(auto) < 0.85 * as_given, (err(auto), as_given)
+    assert err(auto) < 1.15 * same_scale, (err(auto), same_scale)
+
+
+def test_reference_scale_options(scene):
+    gray, truth = scene
+    report = {}
+    colorize(gray, truth, report=report)  # the same scale: 'auto' keeps it
+    assert report["ref_scales"] == [1.0] and set(report["ref_scale_scores"][0]) >= {0.5, 1.0}
+    report = {}
+    colorize(gray, truth, ref_scale=1, report=report)
+    assert report["ref_scales"] == [1.0] and "ref_scale_scores" not in report
+    for bad in ("big", 0, -1, float("nan"), None):
+        with pytest.raises(InputError, match="ref_scale must be 'auto' or a number > 0"):
+            colorize(gray, truth, ref_scale=bad)
+    with pytest.raises(InputError, match="ref_scale 0.01 makes reference 0"):
+        colorize(gray, truth, ref_scale=0.01)

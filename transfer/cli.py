@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural: where the correspondences are computed (default auto)")
     p.add_argument("--classes", type=int, default=8, metavar="K",
                    help="semantic colorization: number of pseudo-classes (default 8)")
+    p.add_argument("--ref-scale", type=_ref_scale, default="auto", metavar="S",
+                   help="colorization: resize the references by S before matching, so that "
+                   "their content has the target's size; 'auto' (default) tries 0.35 to 1 and "
+                   "keeps the most confident")
     p.add_argument("--report", metavar="DIR",
                    help="neural: write pictures of the guidance, confidence and label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
@@ -106,6 +110,18 @@ def _output_path(args, method: str) -> Path:
     return out
 
 
+def _ref_scale(text: str):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value > 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number > 0, got {text!r}")
+    return value
+
+
 def run(args) -> Path:
     from . import classical
     from .colorization import is_gray
@@ -135,7 +151,7 @@ def run(args) -> Path:
         options = {"seed": args.seed}
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
-                           max_size=args.max_size, report=report)
+                           max_size=args.max_size, ref_scale=args.ref_scale, report=report)
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":

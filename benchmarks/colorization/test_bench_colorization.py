@@ -10,7 +10,7 @@ from skimage import data
 from skimage.transform import resize
 
 from transfer import features, nnf
-from transfer.colorization import _gray_of, colorize, exemplar
+from transfer.colorization import _gray_of, colorize, exemplar, reference_scale
 from transfer.local_affine import wls_smooth
 
 PROPAGATION = inspect.signature(exemplar).parameters["propagation"].default
@@ -37,6 +37,21 @@ def test_end_to_end(benchmark, images, method):
     gray, ref = images
     run(benchmark, "colorize-512-end-to-end", f"transfer colorize {method}",
         lambda: colorize(gray, ref, method=method))
+
+
+def test_end_to_end_without_scale_search(benchmark, images):
+    gray, ref = images
+    run(benchmark, "colorize-512-end-to-end", "transfer colorize exemplar, ref_scale=1 (no scale search)",
+        lambda: colorize(gray, ref, ref_scale=1))
+
+
+def test_stage_reference_scale(benchmark, images):
+    gray, ref = images
+    net = features.backbone("effnet-lite0")
+    g3 = np.repeat(gray[..., None], 3, axis=2).astype(np.float32) / 255
+    rgb = ref.astype(np.float32) / 255
+    run(benchmark, "colorize-512-stages", "reference scale search (ref_scale='auto', 4 candidates)",
+        lambda: reference_scale(net, g3, rgb))
 
 
 def test_stage_features(benchmark, images):

@@ -73,23 +73,23 @@ def _views_from_photo(photo, shift=0.12):
     return photo[: h - dy, : w - dx], photo[dy:, dx:]
 
 
-def scenes(middlebury: bool = True):
-    """(name, view A, view B, distractor) with views at SIZE; the Middlebury pairs when
-    ``middlebury`` and ../shared/data is present."""
+def scenes(middlebury: bool = True, size: int = SIZE):
+    """(name, view A, view B, distractor) with views at ``size`` (longest side); the
+    Middlebury pairs when ``middlebury`` and ../shared/data is present."""
     out = []
     for name, distractor in [("astronaut", "coffee"), ("coffee", "rocket"), ("chelsea", "astronaut"),
                              ("rocket", "chelsea")]:
         a, b = _views_from_photo(getattr(data, name)())
-        out.append((name, _scaled(a), _scaled(b), _scaled(getattr(data, distractor)())))
+        out.append((name, _scaled(a, size), _scaled(b, size), _scaled(getattr(data, distractor)(), size)))
     left, right, _ = data.stereo_motorcycle()
-    out.append(("motorcycle", _scaled(left), _scaled(right), _scaled(data.coffee())))
+    out.append(("motorcycle", _scaled(left, size), _scaled(right, size), _scaled(data.coffee(), size)))
     for scene in ("teddy", "cones") if middlebury else ():
         folder = SHARED / "middlebury2003" / scene
         if folder.is_dir():
             import imageio.v3 as iio
 
-            out.append((f"middlebury-{scene}", _scaled(iio.imread(folder / "im2.png")),
-                        _scaled(iio.imread(folder / "im6.png")), _scaled(data.chelsea())))
+            out.append((f"middlebury-{scene}", _scaled(iio.imread(folder / "im2.png"), size),
+                        _scaled(iio.imread(folder / "im6.png"), size), _scaled(data.chelsea(), size)))
     return out
 
 

@@ -14,6 +14,9 @@ Categories, after a public colorization benchmark:
   distractor       the "full" reference plus an unrelated photo
   two-partial      two references, the left 35% and the right 70% of the "full" one (each
                    reference is needed where only it shows the scene)
+  reference-2x     the "full" reference at twice the target's resolution (the same view made
+                   from the original photo at 512 px instead of 256: its content twice as
+                   large in pixels, as with a reference shot closer or on a finer sensor)
   semantic-correspondence
                    a photo of similar content, none of the target's pixels in it: the left
                    half of a view colorized from its right half, and the top half from the
@@ -36,7 +39,7 @@ from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import SHARED, _scaled, scenes  # noqa: E402
+from cases import SHARED, SIZE, _scaled, scenes  # noqa: E402
 
 import transfer  # noqa: E402
 from transfer.colorization import _gray_of, colorize  # noqa: E402
@@ -55,12 +58,14 @@ def colorfulness(img) -> float:
 
 def cases():
     out = []
+    fine = {name: view_b for name, _, view_b, _ in scenes(size=2 * SIZE)}
     for name, view_a, view_b, distractor in scenes():
         w = view_b.shape[1]
         out.append((f"{name}/recolor-source", view_a, [view_a]))
         out.append((f"{name}/full", view_a, [view_b]))
         out.append((f"{name}/partial", view_a, [view_b[:, : w * 45 // 100]]))
         out.append((f"{name}/distractor", view_a, [view_b, distractor]))
+        out.append((f"{name}/reference-2x", view_a, [fine[name]]))
         out.append((f"{name}/two-partial", view_a, [view_b[:, : w * 35 // 100], view_b[:, w * 30 // 100:]]))
         h, w = view_a.shape[:2]
         out.append((f"{name}-left/semantic-correspondence", view_a[:, : w // 2], [view_a[:, w // 2:]]))
