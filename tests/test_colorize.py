@@ -5,12 +5,13 @@ import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from transfer.colorization import _gray_of, annealed_mean, colorize, is_gray
+from transfer.colorization import annealed_mean, colorize, is_gray
 from transfer.errors import InputError
+from transfer.scale import gray_of as lightness_gray
 
 
 def gray_of(img):
-    return (np.clip(_gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+    return (np.clip(lightness_gray(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
 
 
 def lightness(img):

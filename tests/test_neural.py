@@ -108,3 +108,18 @@ def test_bad_input():
         neural_transfer(img, img, backend="tpu")
     with pytest.raises(InputError, match="max_size"):
         neural_transfer(img, img, max_size=4)
+
+
+def test_reference_at_twice_the_resolution_is_matched_at_the_source_scale(scene):
+    """The reference's view taken from the full-resolution photo (content twice as large
+    as in the source): 'auto' shrinks it by half before matching, and the result is better
+    than matching it as given."""
+    src, _, truth = scene
+    fine_ref = data.astronaut()[48:, 32:]
+    report = {}
+    auto = ciede(neural_transfer(src, fine_ref, progress=False, report=report), truth)
+    assert report["ref_scales"] == [0.5], report["ref_scale_scores"]
+    as_given = ciede(neural_transfer(src, fine_ref, ref_scale=1, progress=False), truth)
+    assert auto < 0.9 * as_given, (auto, as_given)
+    with pytest.raises(InputError, match="ref_scale must be 'auto' or a number > 0"):
+        neural_transfer(src, fine_ref, ref_scale="double")

@@ -75,9 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classes", type=int, default=8, metavar="K",
                    help="semantic colorization: number of pseudo-classes (default 8)")
     p.add_argument("--ref-scale", type=_ref_scale, default="auto", metavar="S",
-                   help="colorization: resize the references by S before matching, so that "
-                   "their content has the target's size; 'auto' (default) tries 0.35 to 1 and "
-                   "keeps the most confident")
+                   help="neural and colorization: resize the references by S before matching, "
+                   "so that their content has the source's size; 'auto' (default) tries 0.35 to "
+                   "1 and keeps the most confident")
     p.add_argument("--report", metavar="DIR",
                    help="neural: write pictures of the guidance, confidence and label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
@@ -169,6 +169,7 @@ def run(args) -> Path:
         report = {} if args.report else None
         result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
                                  levels=args.levels, seed=args.seed, backend=args.device,
+                                 ref_scale=args.ref_scale,
                                  strength=args.strength, max_size=args.max_size,
                                  progress=False if args.quiet else None,
                                  report=report)

@@ -23,6 +23,7 @@ from .errors import InputError
 from .image import as_reference_list, check_array, color_image, from_float, to_float
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
+from .scale import check_ref_scale, gray3, match_confidence, scale_references
 
 #: R, G and B within this of each other (on [0, 1]) count as gray.
 GRAY_TOLERANCE = 2.0 / 255.0
@@ -173,7 +174,7 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
     ref_scale : 'auto' or float
         Factor by which each reference is resized before matching, so that its content
         appears at the size it has in the target (deep features are not scale-invariant). 'auto'
-        (default) tries :data:`SCALE_CANDIDATES` (0.35 to 1: shrinking only) per reference and
+        (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1: shrinking only) per reference and
         keeps the one whose matches are the most confident; 1 matches the references as they
         are; a number > 1 enlarges references shot from farther away.
     seed, backend, weights, max_size : as :func:`transfer.neural_transfer`
@@ -254,63 +255,6 @@ def annealed_mean(colors: np.ndarray, weights: np.ndarray, *, temperature: float
     return ((a[..., None] * colors).sum(axis=2) / a.sum(axis=2)[..., None]).astype(np.float32)
 
 
-#: Reference scales that ref_scale="auto" tries: a reference photographed up to 2.8x closer
-#: than the target, or at up to 2.8x its resolution, is shrunk to the target's scale. Deep
-#: features are not scale-invariant: with the reference at twice the target's resolution
-#: (benchmark category reference-2x) mean CIEDE2000 4.08 as given, 3.31 shrunk. Enlarging is not tried
-#: automatically: an enlarged reference is blurred, and blurred features (like a larger
-#: reference, with more candidates per target pixel) match unrelated content better,
-#: which the scores cannot tell from a true scale match (ref_scale > 1 does it on request).
-SCALE_CANDIDATES = (0.35, 0.5, 0.71, 1.0)
-_SCALE_LEVEL = 3  # the pyramid level the candidate scales are compared at
-_SCALE_SIZE = 256  # ... with the target's longest side brought to this
-_MIN_SIDE = 16  # smallest reference side (pixels) worth matching
-
-
-def _gray3(rgb: np.ndarray) -> np.ndarray:
-    return np.repeat(_gray_of(rgb)[..., None], 3, axis=2)
-
-
-def reference_scale(net, target_gray3: np.ndarray, ref_rgb: np.ndarray, *,
-                    candidates=SCALE_CANDIDATES, seed: int = 0, backend: str = "auto"):
-    """The factor by which to resize ``ref_rgb`` so that its content appears at the size it
-    has in the target, and the score of each candidate factor.
-
-    Every candidate is scored by what the colorization itself relies on: the mean over the
-    target of match similarity x forward-backward consistency (the confidence), at a
-    coarse level and on copies brought to a common small size (the relative scale is what
-    matters). Candidates that would make the reference's shortest side fall under 16
-    pixels are skipped; 1.0 is always tried."""
-    from .neural import _resize
-
-    shrink = min(1.0, _SCALE_SIZE / max(target_gray3.shape[:2]))
-    small_t = np.clip(_resize(target_gray3, _scaled_shape(target_gray3.shape, shrink)), 0, 1)
-    f_t = net.features(small_t, (_SCALE_LEVEL,))[_SCALE_LEVEL].numpy()
-    gray_ref = _gray3(ref_rgb)
-    scores = {}
-    for s in candidates:
-        if s != 1.0 and min(_scaled_shape(ref_rgb.shape, s)) < _MIN_SIDE:
-            continue
-        small_r = np.clip(_resize(gray_ref, _scaled_shape(ref_rgb.shape, s * shrink)), 0, 1)
-        f_r = net.features(small_r, (_SCALE_LEVEL,))[_SCALE_LEVEL].numpy()
-        f_ab = nnf.patchmatch(f_t, f_r, seed=seed, backend=backend)
-        f_ba = nnf.patchmatch(f_r, f_t, seed=seed + 1, backend=backend)
-        scores[s] = float(_match_confidence(f_ab.nnf, f_ba.nnf, f_ab.dist).mean())
-    return max(scores, key=scores.get), scores
-
-
-def _scaled_shape(shape, s):
-    return max(1, round(shape[0] * s)), max(1, round(shape[1] * s))
-
-
-def _match_confidence(f_ab, f_ba, dist):
-    """Similarity x forward-backward consistency of every match target -> reference."""
-    rows, cols = np.indices(f_ab.shape[:2])
-    back = f_ba[f_ab[..., 0], f_ab[..., 1]]  # target -> reference -> target
-    consistency = np.exp(-(np.hypot(back[..., 0] - rows, back[..., 1] - cols) / 2.0) ** 2)
-    return np.clip(-dist, 0, 1) * consistency
-
-
 def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
                    max_size, report, classes=None, class_map=None, fusion="annealed",
                    reference_prior=0.5, ref_scale="auto") -> np.ndarray:
@@ -322,13 +266,7 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
         prior_ok = False
     if not prior_ok:
         raise InputError(f"reference_prior must be a finite number >= 0, got {reference_prior!r}")
-    if not (isinstance(ref_scale, str) and ref_scale == "auto"):
-        try:
-            scale_ok = not isinstance(ref_scale, str) and np.isfinite(float(ref_scale)) and float(ref_scale) > 0
-        except (TypeError, ValueError):
-            scale_ok = False
-        if not scale_ok:
-            raise InputError(f"ref_scale must be 'auto' or a number > 0, got {ref_scale!r}")
+    check_ref_scale(ref_scale)
     from .neural import _fit, _resize, search_radius
 
     lum, alpha, dtype = _gray_input(gray)
@@ -341,23 +279,9 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
     h0, w0 = work.shape[:2]
     ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
-    if ref_scale == "auto":
-        picks = [reference_scale(net, work, x, seed=seed, backend=backend) for x in ref_rgbs]
-        factors = [f for f, _ in picks]
-        if report is not None:
-            report["ref_scale_scores"] = [scores for _, scores in picks]
-    else:
-        factors = [float(ref_scale)] * len(rs)
-    for i, f in enumerate(factors):
-        if f != 1.0:
-            shape = _scaled_shape(ref_rgbs[i].shape, f)
-            if min(shape) < _MIN_SIDE or max(shape) > 2 * max_size:
-                raise InputError(f"ref_scale {f:g} makes reference {i} {shape[1]}x{shape[0]} pixels; "
-                                 f"it must stay between {_MIN_SIDE} and 2 * max_size = {2 * max_size}")
-            ref_rgbs[i] = np.clip(_resize(ref_rgbs[i], shape), 0, 1)
-    if report is not None:
-        report["ref_scales"] = factors
-    ref_grays = [_gray3(x) for x in ref_rgbs]
+    ref_rgbs = scale_references(net, work, ref_rgbs, ref_scale, max_size=max_size, seed=seed,
+                                backend=backend, report=report)
+    ref_grays = [gray3(x) for x in ref_rgbs]
     tgt_feats = {lv: f.numpy() for lv, f in net.features(work, levels).items()}
     ref_feats = [{lv: f.numpy() for lv, f in net.features(g, levels).items()} for g in ref_grays]
     absent = None
@@ -399,7 +323,7 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
             candidates.append(coherence_candidates(ref_ab, f_ab))
         else:
             warped.append(nnf.bds_vote(ref_ab, f_ab, f_ba, beta=beta))
-        costs.append(-_match_confidence(f_ab, f_ba, dist))
+        costs.append(-match_confidence(f_ab, f_ba, dist))
     costs = np.stack(costs)
     if len(rs) > 1 and reference_prior:
         # A reference that matches the target poorly overall (an unrelated photo) wins fewer
@@ -430,13 +354,6 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
         report.update(warped=compose(light_level * 100.0, ab_level), confidence=confidence,
                       labels=labels)
     return _finish(compose(lightness, ab_full), alpha, dtype)
-
-
-def _gray_of(rgb: np.ndarray) -> np.ndarray:
-    """The sRGB gray with the same CIELab lightness as ``rgb`` (what a B&W print shows)."""
-    lab = _lab(rgb)
-    lab[..., 1:] = 0.0
-    return _C.lab_to_srgb(lab).mean(axis=-1)
 
 
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}

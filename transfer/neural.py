@@ -27,6 +27,7 @@ from .errors import InputError
 from .image import as_reference_list, check_strength, color_image, finish
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
+from .scale import check_ref_scale, gray3, scale_references
 
 STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
 
@@ -81,7 +82,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
-                    report: dict | None = None) -> np.ndarray:
+                    ref_scale="auto", report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -119,8 +120,15 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         Longest side of the working resolution: larger sources and references are matched and
         fitted at this size, and the final color models, smooth by construction, are
         upsampled and applied to the full-resolution source.
+    ref_scale : 'auto' or float
+        Factor by which each reference is resized before matching, so that its content
+        appears at the size it has in the source (deep features are not scale-invariant):
+        'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1) per
+        reference on the luminance and keeps the one whose matches are the most confident;
+        1 matches the references as they are.
     report : dict, optional
-        Filled with intermediate pictures (guidance, confidence, labels per level).
+        Filled with intermediate pictures (guidance, confidence, labels per level) and the
+        reference scales ("ref_scales").
 
     Returns
     -------
@@ -135,6 +143,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         raise InputError(f"unknown backend {backend!r}; expected 'auto', 'cpu' or 'cuda'")
     if int(max_size) != max_size or max_size < 16:
         raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
+    check_ref_scale(ref_scale)
     net = features.backbone(backbone, weights=weights)
     levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
     if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
@@ -145,7 +154,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     src_unit = _unit_lab(src_rgb)
     bar = _progress(len(levels) * (len(rs) + 1), progress)
 
-    ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
+    ref_rgbs = scale_references(net, gray3(src_rgb), [_fit(r.rgb, max_size) for r in rs], ref_scale,
+                                max_size=max_size, seed=seed, backend=backend, report=report)
     ref_feats = [{lv: f.numpy() for lv, f in net.features(r, levels).items()} for r in ref_rgbs]
     ref_units = [_unit_lab(r) for r in ref_rgbs]
     max_len = max([height, width] + [max(r.shape[:2]) for r in ref_rgbs])

@@ -10,7 +10,8 @@ from skimage import data
 from skimage.transform import resize
 
 from transfer import features, nnf
-from transfer.colorization import _gray_of, colorize, exemplar, reference_scale
+from transfer.colorization import colorize, exemplar
+from transfer.scale import gray_of, reference_scale
 from transfer.local_affine import wls_smooth
 
 PROPAGATION = inspect.signature(exemplar).parameters["propagation"].default
@@ -23,7 +24,7 @@ def square(img, n=512):
 @pytest.fixture(scope="module")
 def images():
     truth = square(data.astronaut()[:460, :460])
-    gray = (np.clip(_gray_of(truth.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+    gray = (np.clip(gray_of(truth.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
     return gray, square(data.astronaut()[52:, 52:])
 
 

@@ -95,10 +95,13 @@ def scenes(middlebury: bool = True, size: int = SIZE):
 
 def build_cases():
     cases = []
+    fine = {name: view_b for name, _, view_b, _ in scenes(size=2 * SIZE)}
     for name, view_a, view_b, distractor in scenes():
         src = local_change(view_a)
         h, w = view_b.shape[:2]
         cases.append(Case(f"{name}/local-1ref", "local", src, [view_b], view_a))
+        # the reference at twice the source's resolution (its content twice as large)
+        cases.append(Case(f"{name}/local-ref2x", "local", src, [fine[name]], view_a))
         # two references, each showing about half of the scene
         cases.append(Case(f"{name}/local-2refs", "local", src,
                           [view_b[:, : w * 3 // 5], view_b[:, w * 2 // 5:]], view_a))

@@ -42,11 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import SHARED, SIZE, _scaled, scenes  # noqa: E402
 
 import transfer  # noqa: E402
-from transfer.colorization import _gray_of, colorize  # noqa: E402
+from transfer.colorization import colorize  # noqa: E402
+from transfer.scale import gray_of  # noqa: E402
 
 
 def gray(img):
-    return (np.clip(_gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
+    return (np.clip(gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
 
 
 def colorfulness(img) -> float:
