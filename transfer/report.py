@@ -58,8 +58,13 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
 
     height = 256
     panels = [_label(_height(src, height), "source")]
-    panels += [_label(_height(r, height), f"{n} ({'#%02x%02x%02x' % tuple(PALETTE[i % len(PALETTE)])})")
-               for i, (r, n) in enumerate(zip(refs, names))]
+    scales = report.get("ref_scales", [1.0] * len(refs))
+
+    def caption(i, name):  # the reference's label color, and its matching scale if not 1
+        color = "#%02x%02x%02x" % tuple(PALETTE[i % len(PALETTE)])
+        return f"{name} ({color}" + (f", matched at x{scales[i]:g})" if scales[i] != 1.0 else ")")
+
+    panels += [_label(_height(r, height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
     panels.append(_label(_height(result, height), "result"))
     gap = np.full((height + 22, 8, 3), 255, np.uint8)
     row = [p for panel in panels for p in (panel, gap)][:-1]
