@@ -173,10 +173,11 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         reference from coloring pixels that merely resemble it.
     ref_scale : 'auto' or float
         Factor by which each reference is resized before matching, so that its content
-        appears at the size it has in the target (deep features are not scale-invariant). 'auto'
-        (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1: shrinking only) per reference and
-        keeps the one whose matches are the most confident; 1 matches the references as they
-        are; a number > 1 enlarges references shot from farther away.
+        appears at the size it has in the target (deep features are not scale-invariant).
+        'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1: shrinking
+        only) per reference and keeps the one whose matches are the most confident; 1
+        matches the references as they are; a number > 1 enlarges references shot from
+        farther away.
     seed, backend, weights, max_size : as :func:`transfer.neural_transfer`
     report : dict, optional
         Filled with "warped" (the references' colors on the target), "confidence",

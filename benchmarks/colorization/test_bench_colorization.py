@@ -11,8 +11,8 @@ from skimage.transform import resize
 
 from transfer import features, nnf
 from transfer.colorization import colorize, exemplar
-from transfer.scale import gray_of, reference_scale
 from transfer.local_affine import wls_smooth
+from transfer.scale import gray_of, reference_scale
 
 PROPAGATION = inspect.signature(exemplar).parameters["propagation"].default
 
