@@ -176,7 +176,8 @@ def test_gray_source_is_colorized(files, astronaut):
     assert r.returncode == 0, r.stderr
     out = read_image(files / "old.exemplar.png")
     assert out.shape == (256, 256, 3) and (out.max(axis=2) - out.min(axis=2)).mean() > 5
-    assert {"warped.png", "confidence.png"} <= {p.name for p in report.iterdir()}
+    assert {"warped.png", "confidence.png", "overview.png"} <= {p.name for p in report.iterdir()}
+    assert read_image(report / "overview.png").shape[0] == 256 + 22  # captioned panels
     r = run("--src", files / "old.png", "--refs", files / "src.png", "--method", "welsh", "-q")
     assert r.returncode == 0 and read_image(files / "old.welsh.png").shape == (256, 256, 3)
     r = run("--src", files / "old.png", "--refs", files / "src.png", "--ref-scale", "0.01",

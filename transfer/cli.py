@@ -161,7 +161,8 @@ def run(args) -> Path:
         if report:
             from .report import write_colorize_report
 
-            write_colorize_report(args.report, report)
+            write_colorize_report(args.report, report, src=src, refs=refs, result=result,
+                                  ref_names=[Path(r).name for r in args.refs])
         return path
     if method == "neural":
         from .neural import neural_transfer

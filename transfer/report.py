@@ -1,5 +1,6 @@
-"""Pictures of a neural transfer for people to look at (``--report DIR``): the guidance and
-confidence per level, which reference colored which pixel, and the result beside its inputs."""
+"""Pictures of a neural transfer or a colorization for people to look at (``--report DIR``):
+the guidance and confidence, which reference colored which pixel, and the result beside its
+inputs."""
 
 from __future__ import annotations
 
@@ -46,29 +47,40 @@ def label_image(labels: np.ndarray) -> np.ndarray:
     return PALETTE[np.asarray(labels) % len(PALETTE)]
 
 
+def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
+    """Source, references (with their label colors and, where not 1, the scale they were
+    matched at) and result side by side, captioned."""
+    names = ref_names or [f"reference {i + 1}" for i in range(len(refs))]
+    scales = scales or [1.0] * len(refs)
+
+    def rgb(img):  # gray (H, W), (H, W, 1) and gray + alpha shown as RGB
+        img = np.asarray(img)
+        if img.ndim == 3 and img.shape[2] in (1, 2):
+            img = img[..., 0]
+        return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
+
+    def caption(i, name):
+        color = "#%02x%02x%02x" % tuple(PALETTE[i % len(PALETTE)])
+        return f"{name} ({color}" + (f", matched at x{scales[i]:g})" if scales[i] != 1.0 else ")")
+
+    height = 256
+    panels = [_label(_height(rgb(src), height), "source")]
+    panels += [_label(_height(rgb(r), height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
+    panels.append(_label(_height(rgb(result), height), "result"))
+    gap = np.full((height + 22, 8, 3), 255, np.uint8)
+    return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
+
+
 def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> list:
     """Writes the report PNGs into ``folder`` (created if missing); returns their paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    names = ref_names or [f"reference {i + 1}" for i in range(len(refs))]
     written = []
 
     def save(name, img):
         written.append(write_image(folder / name, _u8(img), overwrite=True))
 
-    height = 256
-    panels = [_label(_height(src, height), "source")]
-    scales = report.get("ref_scales", [1.0] * len(refs))
-
-    def caption(i, name):  # the reference's label color, and its matching scale if not 1
-        color = "#%02x%02x%02x" % tuple(PALETTE[i % len(PALETTE)])
-        return f"{name} ({color}" + (f", matched at x{scales[i]:g})" if scales[i] != 1.0 else ")")
-
-    panels += [_label(_height(r, height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
-    panels.append(_label(_height(result, height), "result"))
-    gap = np.full((height + 22, 8, 3), 255, np.uint8)
-    row = [p for panel in panels for p in (panel, gap)][:-1]
-    save("overview.png", np.concatenate(row, axis=1))
+    save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales")))
     for entry in report.get("levels", []):
         level = entry["level"]
         save(f"level{level}_guidance.png", entry["guide"])
@@ -78,13 +90,18 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
     return written
 
 
-def write_colorize_report(folder, report: dict) -> list:
+def write_colorize_report(folder, report: dict, *, src=None, refs=None, result=None,
+                          ref_names=None) -> list:
     """Pictures of an exemplar colorization: the references' colors warped onto the target,
-    the confidence, and (several references) which reference colored which pixel."""
+    the confidence, (several references) which reference colored which pixel and, given the
+    images, the overview of write_report."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_image(folder / "warped.png", _u8(report["warped"]), overwrite=True),
                write_image(folder / "confidence.png", _u8(report["confidence"]), overwrite=True)]
+    if src is not None:
+        written.append(write_image(folder / "overview.png", _u8(overview(
+            src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"))), overwrite=True))
     if "labels" in report and np.max(report["labels"]) > 0:
         written.append(write_image(folder / "labels.png", label_image(report["labels"]), overwrite=True))
     return written
