@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
                    "1 and keeps the most confident")
     p.add_argument("--report", metavar="DIR",
-                   help="neural: write pictures of the guidance, confidence and label maps to DIR")
+                   help="neural and colorization: write pictures of the inputs and result, the "
+                   "guidance or warped colors, the confidence and the label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
