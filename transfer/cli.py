@@ -112,14 +112,13 @@ def _output_path(args, method: str) -> Path:
 
 
 def _ref_scale(text: str):
-    if text == "auto":
-        return text
+    from .scale import check_ref_scale
+
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number > 0, got {text!r}")
+        value = text if text == "auto" else float(text)
+        check_ref_scale(value)
+    except (ValueError, InputError):
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number > 0, got {text!r}") from None
     return value
 
 

@@ -93,12 +93,12 @@ def check_ref_scale(ref_scale) -> None:
 
 def scale_references(net, target_gray3: np.ndarray, ref_rgbs: list, ref_scale, *, max_size: int,
                      seed: int = 0, backend: str = "auto", report: dict | None = None) -> list:
-    """``ref_rgbs`` (float RGB at working size) resized by ``ref_scale`` ('auto' or a factor,
-    see :func:`reference_scale`); the factors go to report["ref_scales"] (with 'auto' also
-    the candidates' scores to report["ref_scale_scores"])."""
+    """``ref_rgbs`` (float RGB at working size) resized by ``ref_scale`` ('auto' or a factor
+    that passed :func:`check_ref_scale`, which the callers run before any heavy work; see
+    :func:`reference_scale`); the factors go to report["ref_scales"] (with 'auto' also the
+    candidates' scores to report["ref_scale_scores"])."""
     from .neural import _resize
 
-    check_ref_scale(ref_scale)
     if isinstance(ref_scale, str):
         picks = [reference_scale(net, target_gray3, x, seed=seed, backend=backend) for x in ref_rgbs]
         factors = [f for f, _ in picks]
