@@ -27,9 +27,10 @@ def _u8(img: np.ndarray) -> np.ndarray:
 def _height(img: np.ndarray, height: int) -> np.ndarray:
     from skimage.transform import resize
 
-    img = _u8(img)[..., :3]
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=2)
+    img = _u8(img)
+    if img.ndim == 3 and img.shape[2] in (1, 2):  # gray (+ alpha)
+        img = img[..., 0]
+    img = np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img[..., :3]
     width = max(1, round(img.shape[1] * height / img.shape[0]))
     return _u8(resize(img, (height, width), order=1, anti_aliasing=True))
 
@@ -53,20 +54,14 @@ def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
     names = ref_names or [f"reference {i + 1}" for i in range(len(refs))]
     scales = scales or [1.0] * len(refs)
 
-    def rgb(img):  # gray (H, W), (H, W, 1) and gray + alpha shown as RGB
-        img = np.asarray(img)
-        if img.ndim == 3 and img.shape[2] in (1, 2):
-            img = img[..., 0]
-        return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
-
     def caption(i, name):
         color = "#%02x%02x%02x" % tuple(PALETTE[i % len(PALETTE)])
         return f"{name} ({color}" + (f", matched at x{scales[i]:g})" if scales[i] != 1.0 else ")")
 
     height = 256
-    panels = [_label(_height(rgb(src), height), "source")]
-    panels += [_label(_height(rgb(r), height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
-    panels.append(_label(_height(rgb(result), height), "result"))
+    panels = [_label(_height(src, height), "source")]
+    panels += [_label(_height(r, height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
+    panels.append(_label(_height(result, height), "result"))
     gap = np.full((height + 22, 8, 3), 255, np.uint8)
     return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
 
