@@ -249,11 +249,38 @@ def annealed_mean(colors: np.ndarray, weights: np.ndarray, *, temperature: float
     units; evaluated at the candidates rather than on a grid of bins) raised to 1 /
     ``temperature`` weighs the mean, which sides with the dominant color instead of averaging
     rival ones to gray (the plain mean) and is steadier than the single mode."""
-    d2 = ((colors[:, :, :, None, :] - colors[:, :, None, :, :]) ** 2).sum(axis=-1)
-    density = (weights[:, :, None, :] * np.exp(-d2 / (2 * sigma**2))).sum(axis=-1)
+    colors = np.asarray(colors, np.float32)
+    a_, b_ = colors[..., 0], colors[..., 1]
+    da = a_[..., :, None] - a_[..., None, :]
+    db = b_[..., :, None] - b_[..., None, :]
+    kernel = np.exp((da * da + db * db) * np.float32(-0.5 / sigma**2))
+    density = np.einsum("hwij,hwj->hwi", kernel, np.asarray(weights, np.float32))
     logd = np.log(np.maximum(density, 1e-12)) / temperature
     a = np.exp(logd - logd.max(axis=2, keepdims=True))
     return ((a[..., None] * colors).sum(axis=2) / a.sum(axis=2)[..., None]).astype(np.float32)
+
+
+def _fused_candidates(ref_ab: np.ndarray, field: np.ndarray, mask: np.ndarray,
+                      rows_per_chunk: int = 64) -> np.ndarray:
+    """The annealed mean of the coherence candidates of the pixels in ``mask`` (in row-major
+    order), a band of rows at a time: the pairwise densities take (rows, w, 9, 9) floats."""
+    out = []
+    for y0 in range(0, field.shape[0], rows_per_chunk):
+        band = mask[y0:y0 + rows_per_chunk]
+        if not band.any():
+            continue
+        lo, hi = max(0, y0 - 1), min(field.shape[0], y0 + rows_per_chunk + 1)  # 1-row halo
+        cand = coherence_candidates(ref_ab, field[lo:hi])[y0 - lo:y0 - lo + band.shape[0]]
+        chosen = cand[band]  # (n, 9, 2)
+        fused = chosen[:, 0].copy()
+        # Inside coherent regions all candidates are one color (about half the pixels on the
+        # quality benchmark): their mean is that color, at no cost.
+        mixed = (chosen != chosen[:, :1]).any(axis=(1, 2))
+        if mixed.any():
+            sub = chosen[mixed]
+            fused[mixed] = annealed_mean(sub[None], np.ones(sub.shape[:2], np.float32)[None])[0]
+        out.append(fused)
+    return np.concatenate(out)
 
 
 def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
@@ -313,19 +340,9 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
             f_ab = nnf.patchmatch(fa, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
             f_ba = nnf.patchmatch(fr, fa, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
             fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
-    # at the finest level: warped chroma, confidence and the best reference per pixel
+    # at the finest level: confidence and the best reference per cell
     h, w = tgt_feats[levels[-1]].shape[1:]
-    rows, cols = np.indices((h, w))
-    warped, costs, candidates = [], [], []
-    for i, (f_ab, f_ba, dist) in enumerate(fields):
-        hr, wr = f_ba.shape[:2]
-        ref_ab = _lab(_resize(ref_rgbs[i], (hr, wr)))[..., 1:]
-        if fusion == "annealed":
-            candidates.append(coherence_candidates(ref_ab, f_ab))
-        else:
-            warped.append(nnf.bds_vote(ref_ab, f_ab, f_ba, beta=beta))
-        costs.append(-match_confidence(f_ab, f_ba, dist))
-    costs = np.stack(costs)
+    costs = np.stack([-match_confidence(f_ab, f_ba, dist) for f_ab, f_ba, dist in fields])
     if len(rs) > 1 and reference_prior:
         # A reference that matches the target poorly overall (an unrelated photo) wins fewer
         # pixels on chance resemblance: its cost rises by its mean shortfall against the best
@@ -337,14 +354,31 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     lightness = _gray_lightness(lum)
     light_level = _resize(lightness[..., None], (h, w))[..., 0] / 100.0
     labels = potts_labels(costs, light_level) if len(rs) > 1 else np.zeros((h, w), np.int32)
+    rows, cols = np.indices((h, w))
     confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
-    if fusion == "annealed":  # the chosen reference's candidate colors, fused
-        chosen = np.stack(candidates)[labels, rows, cols]  # (h, w, 9, 2)
-        ab_level = annealed_mean(chosen, np.ones(chosen.shape[:3], np.float32))
-    else:
-        ab_level = np.stack(warped)[labels, rows, cols]
     if absent is not None:  # classes no reference shows: colors from propagation only
         confidence[resample_labels(absent, (h, w))] = 1e-6
+    # The colors are sampled on the working image's pixel grid, not on the cells of the
+    # finest level: each cell's match is carried to its pixels (nnf.upsample), so the warped
+    # chroma keeps the reference's detail instead of a cell-sized blur (measured on
+    # benchmarks/quality/run_colorization.py, against sampling on level 2's cells: full
+    # 3.04 -> 2.64 mean CIEDE2000, two-partial 3.13 -> 2.65, partial 5.60 -> 5.31,
+    # semantic-correspondence 8.92 -> 8.84, other-frame 9.64 -> 9.56, every category better).
+    # Matching at level 1 instead costs 1.7x the time and is worse on the last two.
+    labels, confidence = resample_labels(labels, (h0, w0)), resample_labels(confidence, (h0, w0))
+    ab_level = np.zeros((h0, w0, 2), np.float32)
+    for i, (f_ab, f_ba, _) in enumerate(fields):
+        mine = labels == i
+        if not mine.any():
+            continue
+        hr, wr = ref_rgbs[i].shape[:2]
+        up_ab = nnf.upsample(f_ab, (h0, w0), (hr, wr), coarse_shape_b=f_ba.shape[:2])
+        ref_ab = _lab(ref_rgbs[i])[..., 1:]
+        if fusion == "annealed":  # the reference's candidate colors, fused
+            ab_level[mine] = _fused_candidates(ref_ab, up_ab, mine)
+        else:
+            up_ba = nnf.upsample(f_ba, (hr, wr), (h0, w0), coarse_shape_b=f_ab.shape[:2])
+            ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=beta)[mine]
     # edge-aware propagation at full resolution (colorization by optimisation)
     ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
     conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
@@ -352,8 +386,8 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     ab_full = wls_smooth(ab_full, lightness / 100.0, lam=propagation, data_weight=conf_full,
                          iterations=200)
     if report is not None:
-        report.update(warped=compose(light_level * 100.0, ab_level), confidence=confidence,
-                      labels=labels)
+        light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
+        report.update(warped=compose(light_work, ab_level), confidence=confidence, labels=labels)
     return _finish(compose(lightness, ab_full), alpha, dtype)
 
 

@@ -79,3 +79,23 @@ def test_stage_patchmatch(benchmark, images):
     run(benchmark, "colorize-512-stages", "patchmatch both ways (level 2, cold start)",
         lambda: (nnf.patchmatch(fa, fr, radius=32, backend="cpu"),
                  nnf.patchmatch(fr, fa, radius=32, backend="cpu")))
+
+
+def test_stage_colors_on_pixel_grid(benchmark, images):
+    """The level-2 field carried to the 512 x 512 pixel grid, the reference's chroma sampled
+    through it and each pixel's nine coherence candidates fused by the annealed mean."""
+    from transfer.colorization import _fused_candidates, _lab
+
+    gray, ref = images
+    net = features.backbone("effnet-lite0")
+    fa = net.features(np.repeat(gray[..., None], 3, axis=2), (2,))[2].numpy()
+    fr = net.features(ref, (2,))[2].numpy()
+    field = nnf.patchmatch(fa, fr, radius=32, backend="cpu").nnf
+    ref_ab = _lab(ref.astype(np.float32) / 255)[..., 1:]
+    everywhere = np.ones(gray.shape, bool)
+
+    def colors():
+        up = nnf.upsample(field, gray.shape, ref.shape[:2], coarse_shape_b=fr.shape[1:])
+        return _fused_candidates(ref_ab, up, everywhere)
+
+    run(benchmark, "colorize-512-stages", "warped colors on the pixel grid (carry + annealed mean)", colors)
