@@ -184,3 +184,10 @@ def test_gray_source_is_colorized(files, astronaut):
             "--out", files / "tiny.png")
     _assert_bad(r, "ref_scale 0.01 makes reference 0 3x3 pixels")
     assert not (files / "tiny.png").exists()
+    r = run("--src", files / "old.png", "--refs", files / "src.png", "--context", "0.5",
+            "--out", files / "ctx.png", "-q")
+    assert r.returncode == 0 and read_image(files / "ctx.png").shape == (256, 256, 3), r.stderr
+    r = run("--src", files / "old.png", "--refs", files / "src.png", "--context", "-1",
+            "--out", files / "bad_ctx.png")
+    _assert_bad(r, "context must be a finite number >= 0")
+    assert not (files / "bad_ctx.png").exists()

@@ -188,3 +188,24 @@ def test_reference_scale_options(scene):
             colorize(gray, truth, ref_scale=bad)
     with pytest.raises(InputError, match="ref_scale 0.01 makes reference 0"):
         colorize(gray, truth, ref_scale=0.01)
+
+
+def test_context_helps_where_the_reference_shows_the_same_scene(scene):
+    """context appends the next coarser level's features to the finest level's: on a view
+    showing the right part of the same scene the error falls (5.85 -> 5.40 here)."""
+    gray, truth = scene
+    right_part = data.astronaut()[::2, ::2][:224, 100:]
+    err = {c: deltaE_ciede2000(rgb2lab(colorize(gray, right_part, context=c)), rgb2lab(truth)).mean()
+           for c in (0.0, 0.5)}
+    assert err[0.5] < 0.97 * err[0.0], err
+    out = colorize(gray, right_part, method="semantic", context=0.5, classes=4)
+    assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
+
+
+def test_context_bad_values(scene):
+    gray, truth = scene
+    for bad in (-0.5, float("nan"), "much"):
+        with pytest.raises(InputError, match="context must be a finite number >= 0"):
+            colorize(gray, truth, context=bad)
+    with pytest.raises(InputError, match="levels end at 5"):
+        colorize(gray, truth, levels=(5,), context=0.5)

@@ -78,6 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural and colorization: resize the references by S before matching, "
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
                    "1 and keeps the most confident")
+    p.add_argument("--context", type=float, default=0.0, metavar="W",
+                   help="colorization: weight of the coarser level's features in the finest "
+                   "matching (default 0); about 0.5 helps when the references show the same "
+                   "scene (another view or frame), not when they show similar content")
     p.add_argument("--report", metavar="DIR",
                    help="neural and colorization: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence and the label maps to DIR")
@@ -151,7 +155,8 @@ def run(args) -> Path:
         options = {"seed": args.seed}
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
-                           max_size=args.max_size, ref_scale=args.ref_scale, report=report)
+                           max_size=args.max_size, ref_scale=args.ref_scale, report=report,
+                           context=args.context)
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":

@@ -76,9 +76,38 @@ def test_patchmatch_cpu(benchmark, shape):
     info = benchmark.extra_info
     info["pairs_per_pixel"] = result["pairs"] / (h * w)
     info["gflops"] = result["pairs"] * c * 2 / median / 1e9
+    info["b_read_gbs"] = result["pairs"] * c * 4 / median / 1e9  # B's bytes per pair: 4 C
     info["mean_similarity"] = similarity
     if shape in _exact_similarity:
         info["similarity_vs_exact"] = similarity / _exact_similarity[shape]
+
+
+@pytest.mark.parametrize("shape", [s for s in SHAPES if s[0] == 64], ids=shape_id)
+def test_random_row_reads(benchmark, shape):
+    """The memory's yardstick for the distance evaluations: reading patch rows of B.
+
+    A pixel pair costs 2 C flops and 4 C bytes of B (A's rows stay in cache), so the kernel
+    cannot run faster than B's rows arrive. This reads 2^20 patch rows (three adjacent
+    pixels) at uniformly random places of the same B, with no arithmetic but the sums of
+    embedding_bag (eight rows per bag, so the output is small), on the same threads.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    c, h, w = shape
+    _, b = features(shape)
+    table = torch.from_numpy(np.ascontiguousarray(nnf.normalize(b).transpose(1, 2, 0))).reshape(h * w, c)
+    rows = 1 << 20
+    start = torch.randint(0, h * w - 2, (rows,), generator=torch.Generator().manual_seed(0))
+    pixels = (start[:, None] + torch.arange(3)).reshape(-1)
+    offsets = torch.arange(0, pixels.numel(), 24)
+    benchmark.group = f"memory-{shape_id(shape)}"
+    benchmark.name = "random patch-row reads of B (embedding_bag, no products)"
+    benchmark.pedantic(F.embedding_bag, args=(pixels, table, offsets), kwargs={"mode": "sum"},
+                       rounds=7, iterations=1, warmup_rounds=1)
+    gbs = pixels.numel() * c * 4 / benchmark.stats.stats.median / 1e9
+    benchmark.extra_info["b_read_gbs"] = gbs
+    benchmark.extra_info["gflops_at_0.5_flop_per_byte"] = gbs / 2
 
 
 def test_matmul_throughput(benchmark):
