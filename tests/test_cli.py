@@ -191,3 +191,18 @@ def test_gray_source_is_colorized(files, astronaut):
             "--out", files / "bad_ctx.png")
     _assert_bad(r, "context must be a finite number >= 0")
     assert not (files / "bad_ctx.png").exists()
+
+
+def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
+    from transfer.neural import neural_transfer
+
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--context", "0.5",
+            "--out", files / "ctx.png", "-q")
+    assert r.returncode == 0, r.stderr
+    out = read_image(files / "ctx.png")
+    np.testing.assert_array_equal(out, neural_transfer(astronaut, chelsea, context=0.5, progress=False))
+    assert not np.array_equal(out, neural_transfer(astronaut, chelsea, progress=False))
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--context", "inf",
+            "--out", files / "bad_ctx.png")
+    _assert_bad(r, "context must be a finite number >= 0")
+    assert not (files / "bad_ctx.png").exists()

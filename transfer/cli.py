@@ -79,9 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
                    "1 and keeps the most confident")
     p.add_argument("--context", type=float, default=0.0, metavar="W",
-                   help="colorization: weight of the coarser level's features in the finest "
-                   "matching (default 0); about 0.5 helps when the references show the same "
-                   "scene (another view or frame), not when they show similar content")
+                   help="neural and colorization: weight of the coarser level's features in the "
+                   "finest matching (default 0); about 0.5 helps when the references show the "
+                   "same scene (another view or frame), not when they show similar content")
     p.add_argument("--report", metavar="DIR",
                    help="neural and colorization: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence and the label maps to DIR")
@@ -175,7 +175,7 @@ def run(args) -> Path:
         report = {} if args.report else None
         result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
                                  levels=args.levels, seed=args.seed, backend=args.device,
-                                 ref_scale=args.ref_scale,
+                                 ref_scale=args.ref_scale, context=args.context,
                                  strength=args.strength, max_size=args.max_size,
                                  progress=False if args.quiet else None,
                                  report=report)

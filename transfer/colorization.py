@@ -20,7 +20,7 @@ import numpy as np
 from . import features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import as_reference_list, check_array, color_image, from_float, to_float
+from .image import as_reference_list, check_array, check_weight, color_image, from_float, to_float
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references
@@ -227,17 +227,6 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
 _CLASS_CODE = 2.0
 
 
-def _with_context(feats: dict, level: int, weight: float) -> np.ndarray:
-    """Features of ``level`` (C, h, w), unit length, with those of the next coarser level
-    resized onto its grid, unit length, times ``weight`` appended: the cosine similarity of
-    two such vectors is that of the fine features plus weight^2 times that of the coarse
-    ones, over 1 + weight^2."""
-    fine, coarse = nnf.normalize(feats[level]), nnf.normalize(feats[level + 1])
-    up = _C.resize_bilinear(np.ascontiguousarray(coarse, dtype=np.float32), *fine.shape[:2])
-    return np.moveaxis(np.concatenate([fine, np.float32(weight) * nnf.normalize(np.moveaxis(up, -1, 0))],
-                                      axis=-1), -1, 0)
-
-
 def _with_classes(feat: np.ndarray, classes: np.ndarray, k: int) -> np.ndarray:
     """Normalised features (C, h, w) with a one-hot code of their class appended."""
     h, w = feat.shape[1:]
@@ -303,22 +292,13 @@ def _fused_candidates(ref_ab: np.ndarray, field: np.ndarray, mask: np.ndarray,
     return np.concatenate(out)
 
 
-def _check_weight(name: str, value) -> None:
-    try:
-        ok = np.isfinite(float(value)) and float(value) >= 0
-    except (TypeError, ValueError):
-        ok = False
-    if not ok:
-        raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
 def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
                    max_size, report, classes=None, class_map=None, fusion="annealed",
                    reference_prior=0.5, ref_scale="auto", context=0.0) -> np.ndarray:
     if fusion not in ("annealed", "vote"):
         raise InputError(f"unknown fusion {fusion!r}; expected 'annealed' or 'vote'")
-    _check_weight("reference_prior", reference_prior)
-    _check_weight("context", context)
+    reference_prior = check_weight("reference_prior", reference_prior)
+    context = check_weight("context", context)
     check_ref_scale(ref_scale)
     from .neural import _fit, _resize, search_radius
 
@@ -336,15 +316,12 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
                                 backend=backend, report=report)
     ref_grays = [gray3(x) for x in ref_rgbs]
     finest = levels[-1]
-    if context and finest == 5:
-        raise InputError("context adds the features of the level coarser than the finest; "
-                         "the levels end at 5, the coarsest")
-    extract = levels + ((finest + 1,) if context and finest + 1 not in levels else ())
+    extract = features.context_levels(levels, context)
     tgt_feats = {lv: f.numpy() for lv, f in net.features(work, extract).items()}
     ref_feats = [{lv: f.numpy() for lv, f in net.features(g, extract).items()} for g in ref_grays]
     if context:  # the finest level sees its surroundings too (a hypercolumn)
         for feats in [tgt_feats] + ref_feats:
-            feats[finest] = _with_context(feats, finest, float(context))
+            feats[finest] = features.with_context(feats[finest], feats[finest + 1], context)
     absent = None
     if classes is not None:
         maps = kmeans_classes([tgt_feats[levels[0]]] + [f[levels[0]] for f in ref_feats], classes, seed)

@@ -309,3 +309,30 @@ def backbone(name: str = "effnet-lite0", *, weights=None, download: bool = True)
     if key not in _cache:
         _cache[key] = Backbone(name, weights=weights, download=download)
     return _cache[key]
+
+
+def context_levels(levels, context: float) -> tuple:
+    """The levels to extract so that the finest of ``levels`` can take ``context`` (see
+    :func:`with_context`): ``levels`` plus the next coarser one where context > 0."""
+    levels = tuple(levels)
+    if not context:
+        return levels
+    finest = levels[-1]
+    if finest == LEVELS[0]:
+        raise InputError("context adds the features of the level coarser than the finest; "
+                         f"the levels end at {finest}, the coarsest")
+    return levels if finest + 1 in levels else levels + (finest + 1,)
+
+
+def with_context(fine: np.ndarray, coarse: np.ndarray, weight: float) -> np.ndarray:
+    """Features ``fine`` (C, h, w), unit length, with the next coarser level's ``coarse``
+    resized onto their grid, unit length, times ``weight`` appended (a hypercolumn): the
+    cosine similarity of two such vectors is that of the fine features plus weight^2 times
+    that of the coarse ones, over 1 + weight^2, so a match also weighs its surroundings."""
+    from . import nnf
+    from ._native import _C
+
+    fine, coarse = nnf.normalize(fine), nnf.normalize(coarse)
+    up = _C.resize_bilinear(np.ascontiguousarray(coarse, dtype=np.float32), *fine.shape[:2])
+    both = np.concatenate([fine, np.float32(weight) * nnf.normalize(np.moveaxis(up, -1, 0))], axis=-1)
+    return np.moveaxis(both, -1, 0)

@@ -157,3 +157,14 @@ def check_strength(strength) -> float:
     if not np.isfinite(s) or s < 0 or s > 1:
         raise InputError(f"strength must be in [0, 1], got {strength!r}")
     return s
+
+
+def check_weight(name: str, value) -> float:
+    """A weight option: a finite number >= 0."""
+    try:
+        w = float(value)
+    except (TypeError, ValueError):
+        w = float("nan")
+    if not np.isfinite(w) or w < 0:
+        raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
+    return w

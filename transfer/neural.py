@@ -24,7 +24,7 @@ import numpy as np
 from . import features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import as_reference_list, check_strength, color_image, finish
+from .image import as_reference_list, check_strength, check_weight, color_image, finish
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .scale import check_ref_scale, gray3, scale_references
@@ -82,7 +82,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
-                    ref_scale="auto", report: dict | None = None) -> np.ndarray:
+                    ref_scale="auto", context: float = 0.0,
+                    report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -126,6 +127,12 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1) per
         reference on the luminance and keeps the one whose matches are the most confident;
         1 matches the references as they are.
+    context : float
+        Weight of the next coarser level's features appended to the finest level's before
+        matching (a hypercolumn: 0, the default, matches on the finest level's features
+        alone). 0.5 lowered the mean CIEDE2000 of benchmarks/quality from 6.32 to 6.02, better
+        on 25 of its 35 cases, where the references show the source's scene; see
+        docs/quality.md.
     report : dict, optional
         Filled with intermediate pictures (guidance, confidence, labels per level) and the
         reference scales ("ref_scales").
@@ -144,10 +151,12 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     if int(max_size) != max_size or max_size < 16:
         raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
     check_ref_scale(ref_scale)
+    context = check_weight("context", context)
     net = features.backbone(backbone, weights=weights)
     levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
     if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
         raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
+    extract = features.context_levels(levels, context)
     full_h, full_w = s.rgb.shape[:2]
     src_rgb = _fit(s.rgb, max_size)
     height, width = src_rgb.shape[:2]
@@ -156,7 +165,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
 
     ref_rgbs = scale_references(net, gray3(src_rgb), [_fit(r.rgb, max_size) for r in rs], ref_scale,
                                 max_size=max_size, seed=seed, backend=backend, report=report)
-    ref_feats = [{lv: f.numpy() for lv, f in net.features(r, levels).items()} for r in ref_rgbs]
+    ref_feats = [{lv: f.numpy() for lv, f in net.features(r, extract).items()} for r in ref_rgbs]
     ref_units = [_unit_lab(r) for r in ref_rgbs]
     max_len = max([height, width] + [max(r.shape[:2]) for r in ref_rgbs])
     fields = [None] * len(rs)  # (ab, ba) of the previous level per reference
@@ -164,15 +173,19 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     current = src_rgb
     a_full = b_full = None
     for level in levels:
-        fs = net.features(current, (level,))[level].numpy()
+        with_context = bool(context) and level == levels[-1]
+        fs_all = net.features(current, (level, level + 1) if with_context else (level,))
+        fs = fs_all[level].numpy()
         h, w = fs.shape[1:]
         if cluster_map is None and clusters > 0 and lambda_nl > 0:
             cluster_map = kmeans_classes([fs], clusters, seed)[0]
         src_level = _resize(src_unit, (h, w))
+        if with_context:  # the finest level's matches also weigh their surroundings
+            fs = features.with_context(fs, fs_all[level + 1].numpy(), context)
         fs_unit = nnf.normalize(fs)
         guides, errors = [], []
         for i, fr in enumerate(ref_feats):
-            fr = fr[level]
+            fr = features.with_context(fr[level], fr[level + 1], context) if with_context else fr[level]
             hr, wr = fr.shape[1:]
             radius = search_radius(level, max_len // STRIDES[level])
             init_ab = init_ba = None

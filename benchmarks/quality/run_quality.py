@@ -35,6 +35,7 @@ def pooled(refs):
 def methods():
     out = {
         "neural": lambda s, r: transfer.neural_transfer(s, r, progress=False),
+        "neural, context 0.5": lambda s, r: transfer.neural_transfer(s, r, progress=False, context=0.5),
         "transfer.idt": lambda s, r: transfer.idt(s, r),
         "transfer.mkl": lambda s, r: transfer.mkl(s, r),
         "transfer.reinhard": lambda s, r: transfer.reinhard(s, r),
@@ -81,7 +82,7 @@ def run(out_dir: Path, quick: bool = False):
             outputs[name] = fn(case.src, case.refs)
             seconds.setdefault(name, []).append(time.perf_counter() - t)
             results[case.name][name] = ciede(outputs[name], case.truth)
-        best_classical = min((n for n in ms if n != "neural"), key=lambda n: results[case.name][n])
+        best_classical = min((n for n in ms if not n.startswith("neural")), key=lambda n: results[case.name][n])
         strip = [case.src, *case.refs, outputs["neural"], outputs[best_classical], case.truth]
         row = [_height(x, 160) for x in strip]
         gap = np.full((160, 6, 3), 255, np.uint8)
@@ -107,14 +108,17 @@ def summary(cases, results) -> str:
     for case in cases:
         kind = case.name.split("/")[1]
         kinds.setdefault(kind, []).append(case)
-    lines = ["| case kind | neural | best peer (per case) | neural / best peer | best of ours classical |",
-             "|---|---:|---:|---:|---:|"]
+    lines = ["| case kind | neural | neural, context 0.5 | best peer (per case) | neural / best peer "
+             "| context 0.5 / best peer | best of ours classical |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
     for kind, cs in kinds.items():
         neural = np.mean([results[c.name]["neural"] for c in cs])
+        context = np.mean([results[c.name]["neural, context 0.5"] for c in cs])
         peer = np.mean([min(results[c.name][p] for p in PEERS if p in results[c.name]) for c in cs])
         ours = np.mean([min(v for k, v in results[c.name].items() if k.startswith("transfer."))
                         for c in cs])
-        lines.append(f"| {kind} | {neural:.2f} | {peer:.2f} | {neural / peer:.2f} | {ours:.2f} |")
+        lines.append(f"| {kind} | {neural:.2f} | {context:.2f} | {peer:.2f} | {neural / peer:.2f} "
+                     f"| {context / peer:.2f} | {ours:.2f} |")
     return "\n".join(lines)
 
 
