@@ -248,3 +248,25 @@ def bds_vote(values: np.ndarray, field_ab: np.ndarray, field_ba: np.ndarray, bet
     wc, wbeta = 1.0 / (ha * wa), beta / (hb * wb)
     den = (wc * n_coh + wbeta * n_comp)[..., None]
     return (wc * coherence + wbeta * completeness) / den
+
+
+def solve_systems(lap, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray, rtol: float,
+                  maxiter: int) -> np.ndarray:
+    """transfer.local_affine.solve_systems, one system at a time: each system's whole matrix
+    assembled (``lap`` on every unknown, ``block`` coupling a node's unknowns) and given to
+    scipy.sparse.linalg.cg with the Jacobi preconditioner."""
+    import scipy.sparse as sp
+    from scipy.sparse.linalg import cg
+
+    n, m, k = rhs.shape
+    lap = sp.csr_matrix(lap)
+    x = np.empty((n, m, k))
+    for c in range(k):
+        a = sp.bmat([[(lap if u == v else sp.csr_matrix((n, n))) + sp.diags(block[:, u, v, c])
+                      for v in range(m)] for u in range(m)], format="csr")
+        b = rhs[..., c].T.ravel()  # unknown-major: all nodes' unknown 0, then unknown 1, ...
+        precond = sp.diags(1.0 / np.maximum(a.diagonal(), 1e-12))
+        xc, _ = cg(a, b, x0=x0[..., c].T.ravel().astype(np.float64), rtol=rtol, maxiter=maxiter,
+                   M=precond)
+        x[..., c] = xc.reshape(m, n).T
+    return x

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import cg
 
 from .errors import InputError
 
@@ -100,6 +99,31 @@ def nonlocal_edges(lab: np.ndarray, clusters: np.ndarray, lambda_nl: float, k: i
     return np.concatenate(ps), np.concatenate(qs), (lambda_nl / k) * np.exp(1.0 - d / 3.0)
 
 
+def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray, *,
+                  rtol: float, maxiter: int) -> np.ndarray:
+    """Solves the k systems (L + B_c) x_c = b_c that share the sparse matrix ``lap`` (n x n)
+    by Jacobi-preconditioned conjugate gradient, all at once, in C++ (``_C.pcg``: each
+    system takes scipy.sparse.linalg.cg's steps and stops where cg would, reading ``lap``
+    once per step for all of them). ``rhs`` and ``x0`` are (n, m, k): m unknowns per node,
+    coupled through ``block`` (n, m, m, k), whose [i, u, v, c] is system c's entry between
+    unknowns u and v of node i; ``lap`` applies to each unknown. Returns x (n, m, k)."""
+    from ._native import _C
+
+    lap = sp.csr_matrix(lap)  # duplicate entries are fine: the kernel adds them up
+    n, m, k = rhs.shape
+    per_call = max(1, 16 // m)  # the kernel takes m k <= 16 values per node
+    x = np.empty((n, m, k))
+    indptr, indices = lap.indptr.astype(np.int64), lap.indices.astype(np.int32)
+    values = lap.data.astype(np.float64)
+    for c0 in range(0, k, per_call):
+        part = slice(c0, min(k, c0 + per_call))
+        xc = np.array(x0[..., part], dtype=np.float64, order="C")  # a copy: solved in place
+        _C.pcg(indptr, indices, values, np.ascontiguousarray(block[..., part], dtype=np.float64),
+               np.ascontiguousarray(rhs[..., part], dtype=np.float64), xc, float(rtol), int(maxiter))
+        x[..., part] = xc
+    return x
+
+
 def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l: float = 0.125,
                  lambda_nl: float = 2.0, clusters=None, src_lab=None, iterations: int = 100,
                  tol: float = 1e-6, x0=None):
@@ -109,8 +133,8 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
       + sum_p sum_{q in N4(p)} lambda_l / (|L_S(p) - L_S(q)|^1.2 + 1e-4) |(a, b)_p - (a, b)_q|^2
       + sum_p sum_{q in K(p)} (lambda_nl / 8) exp(1 - d_pq / 3) |(a, b)_p - (a, b)_q|^2
 
-    by conjugate gradient on the normal equations (Jacobi preconditioned), warm-started from
-    box statistics.
+    by conjugate gradient on the normal equations (Jacobi preconditioned; the three channels
+    at once, :func:`solve_systems`), warm-started from box statistics.
 
     Parameters
     ----------
@@ -131,6 +155,19 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
     -------
     a, b : (h, w, 3) float32
     """
+    h, w = np.shape(src_unit)[:2]
+    system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
+                           lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
+    x = solve_systems(*system, rtol=tol, maxiter=iterations)
+    return (x[:, 0].reshape(h, w, 3).astype(np.float32), x[:, 1].reshape(h, w, 3).astype(np.float32))
+
+
+def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
+                  lambda_nl: float, clusters=None, src_lab=None, x0=None):
+    """The normal equations of :func:`local_affine` as (lap, block, rhs, start) for
+    :func:`solve_systems`: per channel c the unknowns (a, b) of every pixel,
+    [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
+    non-local Laplacian (shared by the channels) and w = nu x confidence."""
     s = np.asarray(src_unit, dtype=np.float64)
     g = np.asarray(guide_unit, dtype=np.float64)
     wgt = np.asarray(confidence, dtype=np.float64)
@@ -146,21 +183,11 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         p2, q2, w2 = nonlocal_edges(lab, np.asarray(clusters), lambda_nl)
         lap = lap + laplacian(n, p2, q2, w2)
     a0, b0 = box_affine(s, g) if x0 is None else x0
-    a_out = np.empty((h, w, 3), np.float32)
-    b_out = np.empty((h, w, 3), np.float32)
-    dw = nu * wgt.ravel()
-    for c in range(3):
-        sc, gc = s[..., c].ravel(), g[..., c].ravel()
-        system = sp.bmat([[sp.diags(dw * sc * sc) + lap, sp.diags(dw * sc)],
-                          [sp.diags(dw * sc), sp.diags(dw) + lap]], format="csr")
-        rhs = np.concatenate([dw * sc * gc, dw * gc])
-        diag = system.diagonal()
-        precond = sp.diags(1.0 / np.maximum(diag, 1e-12))
-        start = np.concatenate([np.asarray(a0)[..., c].ravel(), np.asarray(b0)[..., c].ravel()])
-        x, _ = cg(system, rhs, x0=start, rtol=tol, maxiter=iterations, M=precond)
-        a_out[..., c] = x[:n].reshape(h, w)
-        b_out[..., c] = x[n:].reshape(h, w)
-    return a_out, b_out
+    dw = np.broadcast_to(nu * wgt.reshape(n, 1), (n, 3))
+    sc, gc = s.reshape(n, 3), g.reshape(n, 3)
+    block = np.stack([np.stack([dw * sc * sc, dw * sc], 1), np.stack([dw * sc, dw], 1)], 1)
+    start = np.stack([np.asarray(a0, np.float64).reshape(n, 3), np.asarray(b0, np.float64).reshape(n, 3)], 1)
+    return lap, block, np.stack([dw * sc * gc, dw * gc], 1), start
 
 
 def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: float = 1.2,
@@ -183,12 +210,8 @@ def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: 
     lap = laplacian(n, p, q, lam / (np.abs(lum[p] - lum[q]) ** alpha + eps))
     d = np.ones((h, w, k)) if data_weight is None else np.broadcast_to(
         np.asarray(data_weight, dtype=np.float64).reshape(h, w, -1), (h, w, k))
-    out = np.empty((h, w, k), np.float32)
-    for c in range(k):
-        dc = d[..., c].ravel()
-        system = (sp.diags(dc) + lap).tocsr()
-        precond = sp.diags(1.0 / np.maximum(system.diagonal(), 1e-12))
-        x, _ = cg(system, dc * v[..., c].ravel(), x0=v[..., c].ravel(), rtol=tol,
-                  maxiter=iterations, M=precond)
-        out[..., c] = x.reshape(h, w)
+    # the k channels solved together (the Laplacian is shared)
+    x = solve_systems(lap, d.reshape(n, 1, 1, k), (d * v).reshape(n, 1, k), v.reshape(n, 1, k),
+                      rtol=tol, maxiter=iterations)
+    out = x.reshape(h, w, k).astype(np.float32)
     return out[..., 0] if squeeze else out

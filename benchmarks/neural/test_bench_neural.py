@@ -11,8 +11,8 @@ import pytest
 from skimage import data
 from skimage.transform import resize
 
-from transfer import features, nnf
-from transfer.local_affine import lab_to_unit, local_affine, wls_smooth
+from transfer import _reference, features, nnf
+from transfer.local_affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
 from transfer.neural import _unit_lab, neural_transfer
 
 
@@ -79,14 +79,34 @@ def test_stage_bds_vote(benchmark, level2, images):
         lambda: (nnf.bds_vote(ref_small, f_ab, f_ba), nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba)))
 
 
-def test_stage_affine_solve(benchmark, images):
+@pytest.fixture(scope="module")
+def affine_inputs(images):
     src, refs = images
     s = resize(_unit_lab(src.astype(np.float32) / 255), (256, 256), anti_aliasing=True)
     g = resize(_unit_lab(refs[0].astype(np.float32) / 255), (256, 256), anti_aliasing=True)
     conf = np.full((256, 256), 0.5)
     clusters = (np.arange(256 * 256).reshape(256, 256) // 6554) % 10
+    return s, g, conf, clusters
+
+
+def test_stage_affine_solve(benchmark, affine_inputs):
+    s, g, conf, clusters = affine_inputs
     run(benchmark, "neural-512-stages", "local affine solve (level 2, 300 CG iterations)",
         lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=clusters, iterations=300))
+
+
+@pytest.mark.parametrize("solver", ["transfer _C.pcg, 3 channels at once", "scipy cg per channel"])
+def test_affine_cg(benchmark, affine_inputs, solver):
+    """The conjugate gradient of the affine solve alone (level 2's system, 300 steps): the
+    C++ kernel against scipy.sparse.linalg.cg, one channel at a time (the reference, and the
+    previous implementation), on the same system."""
+    s, g, conf, clusters = affine_inputs
+    system = affine_system(s, g, conf, nu=4.0, lambda_l=0.02, lambda_nl=2.0, clusters=clusters)
+    solve = solve_systems if solver.startswith("transfer") else _reference.solve_systems
+    x = run(benchmark, "neural-512-affine-cg", solver,
+            lambda: solve(*system, rtol=1e-6, maxiter=300))
+    benchmark.extra_info["max_abs_vs_scipy"] = float(
+        np.abs(x - _reference.solve_systems(*system, rtol=1e-6, maxiter=300)).max())
 
 
 def test_stage_wls(benchmark, images):

@@ -14,6 +14,7 @@
 #include "nnf/nnf.h"
 #include "regrain/regrain.h"
 #include "resample/resample.h"
+#include "solve/pcg.h"
 #include "stats/stats.h"
 
 namespace py = pybind11;
@@ -369,4 +370,34 @@ PYBIND11_MODULE(_C, m) {
                                        static_cast<int>(out.shape(2)), iterations, level, smoothness);
   }, py::arg("out"), py::arg("in"), py::arg("col"), py::arg("iterations"), py::arg("level"),
      py::arg("smoothness"));
+
+  m.def("pcg", [](const carray<int64_t>& indptr, const carray<int32_t>& indices,
+                  const carray<double>& values, const carray<double>& block, const carray<double>& b,
+                  py::array x, double rtol, int maxiter) {
+    require(b.ndim() == 3, "b must have shape (n, m, k)");
+    const int64_t n = b.shape(0);
+    const int m = static_cast<int>(b.shape(1)), k = static_cast<int>(b.shape(2));
+    require(m >= 1 && k >= 1 && m * k <= transfer::solve::kMaxWidth,
+            "b must have m, k >= 1 and m * k <= 16");
+    require(x.dtype().is(py::dtype::of<double>()) && (x.flags() & py::array::c_style) &&
+                x.writeable() && x.ndim() == 3 && x.shape(0) == n && x.shape(1) == m &&
+                x.shape(2) == k, "x must be a writable C-contiguous float64 array shaped like b");
+    require(block.ndim() == 4 && block.shape(0) == n && block.shape(1) == m &&
+                block.shape(2) == m && block.shape(3) == k, "block must have shape (n, m, m, k)");
+    require(indptr.ndim() == 1 && indptr.shape(0) == n + 1, "indptr must have n + 1 entries");
+    const int64_t* ip = indptr.data();
+    require(ip[0] == 0 && indices.ndim() == 1 && values.ndim() == 1 &&
+                indices.shape(0) == ip[n] && values.shape(0) == ip[n],
+            "indices and values must have indptr[n] entries");
+    for (int64_t i = 0; i < n; ++i) require(ip[i] <= ip[i + 1], "indptr must not decrease");
+    const int32_t* ix = indices.data();
+    for (int64_t l = 0; l < ip[n]; ++l) require(ix[l] >= 0 && ix[l] < n, "column index out of range");
+    require(rtol >= 0 && maxiter >= 0, "rtol and maxiter must be >= 0");
+    double* px = static_cast<double*>(x.mutable_data());
+    py::gil_scoped_release nogil;
+    return transfer::solve::pcg_cpu(ip, ix, values.data(), n, m, k, block.data(), b.data(), px,
+                                    rtol, maxiter);
+  }, py::arg("indptr"), py::arg("indices"), py::arg("values"), py::arg("block"), py::arg("b"),
+     py::arg("x"), py::arg("rtol"), py::arg("maxiter"),
+     "Conjugate gradient on k systems sharing a sparse matrix L plus per-node blocks; x in place.");
 }

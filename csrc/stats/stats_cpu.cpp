@@ -6,32 +6,6 @@
 #include "common/parallel.h"
 
 namespace transfer::stats {
-namespace {
-
-constexpr int64_t kChunk = 1 << 14;  // samples per partial sum: fixed, not per thread
-
-// partial[k * width + j] = sum over chunk k of term(i, out) (width values per sample).
-template <class Term>
-std::vector<double> chunked_sums(int64_t n, int width, Term&& term) {
-  const int64_t chunks = (n + kChunk - 1) / kChunk;
-  std::vector<double> partial(static_cast<size_t>(chunks) * width, 0.0);
-  parallel_for(chunks, [&](int64_t k) {
-    double acc[16] = {0};
-    double v[16];
-    const int64_t end = (k + 1) * kChunk < n ? (k + 1) * kChunk : n;
-    for (int64_t i = k * kChunk; i < end; ++i) {
-      term(i, v);
-      for (int j = 0; j < width; ++j) acc[j] += v[j];
-    }
-    for (int j = 0; j < width; ++j) partial[k * width + j] = acc[j];
-  });
-  std::vector<double> total(width, 0.0);
-  for (int64_t k = 0; k < chunks; ++k)
-    for (int j = 0; j < width; ++j) total[j] += partial[k * width + j];
-  return total;
-}
-
-}  // namespace
 
 void moments_cpu(const float* x, int64_t n, int channels, double* mean, double* cov) {
   const int c = channels;
