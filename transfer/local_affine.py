@@ -92,7 +92,7 @@ def nonlocal_edges(lab: np.ndarray, clusters: np.ndarray, lambda_nl: float, k: i
         if len(members) < 2:
             continue
         kk = min(k, len(members) - 1)
-        d, j = cKDTree(colors[members]).query(colors[members], k=kk + 1)
+        d, j = cKDTree(colors[members]).query(colors[members], k=kk + 1, workers=-1)
         ps.append(np.repeat(members, kk))
         qs.append(members[j[:, 1:]].ravel())  # column 0 is the pixel itself
         ds.append(d[:, 1:].ravel())
