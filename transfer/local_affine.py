@@ -159,10 +159,10 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
     -------
     a, b : (h, w, 3) float32
     """
-    h, w = np.shape(src_unit)[:2]
     system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
                            lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
     x = solve_systems(*system, rtol=tol, maxiter=iterations)
+    h, w = np.shape(src_unit)[:2]
     return (x[:, 0].reshape(h, w, 3).astype(np.float32), x[:, 1].reshape(h, w, 3).astype(np.float32))
 
 

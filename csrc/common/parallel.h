@@ -23,9 +23,9 @@ inline int num_threads() { return omp_get_max_threads(); }
 constexpr int64_t kSumChunk = 1 << 14;  // items per partial sum: fixed, not per thread
 constexpr int kMaxSumWidth = 32;
 
-// Sums over i < n of `width` <= kMaxSumWidth values per item: range(i0, i1, acc) adds the items of [i0, i1)
-// to acc[0, width), in order. The ranges are fixed-size chunks whose partial sums are added
-// in chunk order, so the result is bit-identical for any thread count.
+// Sums over i < n of `width` <= kMaxSumWidth values per item: range(i0, i1, acc) adds the
+// items of [i0, i1) to acc[0, width), in order. The ranges are fixed-size chunks whose
+// partial sums are added in chunk order, so the result is bit-identical for any thread count.
 template <class Range>
 std::vector<double> chunked_range_sums(int64_t n, int width, Range&& range) {
   const int64_t chunks = (n + kSumChunk - 1) / kSumChunk;

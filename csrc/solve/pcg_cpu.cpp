@@ -33,10 +33,12 @@ class Solver {
       atol[c] = rtol * std::sqrt(bb[c]);
       active[c] = bb[c] > 0.0;
     }
-    // r = b - A x (x = 0 for a system whose b = 0), z = M r; sums r.r and r.z
+    parallel_for(n_, [&](int64_t i) {  // x = 0 for a system whose b = 0 (cg returns b)
+      for (int t = 0; t < wd_; ++t)
+        if (!active[t % k]) x[i * wd_ + t] = 0.0;
+    });
+    // r = b - A x, z = M r; sums r.r and r.z
     std::vector<double> sums = chunked_range_sums(n_, 2 * k, [&](int64_t i0, int64_t i1, double* s) {
-      for (int64_t t = i0 * wd_; t < i1 * wd_; ++t)
-        if (!active[t % k]) x[t] = 0.0;
       for (int64_t i = i0; i < i1; ++i) apply_row(x, i, &r_[i * wd_]);
       for (int64_t t = i0 * wd_; t < i1 * wd_; ++t) r_[t] = b[t] - r_[t];
       precondition(i0, i1, s);
@@ -53,14 +55,12 @@ class Solver {
       if (!any) break;
       // p = beta p + z (beta = 0 on the first step), as cg's p *= beta; p += z
       const double* bt = beta.data();
-      parallel_for(chunks(), [&](int64_t ch) {
-        const auto [i0, i1] = chunk(ch);
-        for (int64_t i = i0; i < i1; ++i)
-          for (int u = 0; u < m(); ++u)
-            for (int c = 0; c < kk(); ++c) {
-              const int64_t t = (i * m() + u) * kk() + c;
-              p_[t] = p_[t] * bt[c] + z_[t];
-            }
+      parallel_for(n_, [&](int64_t i) {
+        for (int u = 0; u < m(); ++u)
+          for (int c = 0; c < kk(); ++c) {
+            const int64_t t = (i * m() + u) * kk() + c;
+            p_[t] = p_[t] * bt[c] + z_[t];
+          }
       });
       // q = A p, with the sums p.q
       const std::vector<double> pq = chunked_range_sums(n_, k, [&](int64_t i0, int64_t i1, double* s) {
@@ -92,10 +92,6 @@ class Solver {
  private:
   int m() const { return M > 0 ? M : m_; }
   int kk() const { return K > 0 ? K : k_; }
-  int64_t chunks() const { return (n_ + kSumChunk - 1) / kSumChunk; }
-  std::pair<int64_t, int64_t> chunk(int64_t ch) const {
-    return {ch * kSumChunk, std::min(n_, (ch + 1) * kSumChunk)};
-  }
 
   // out = (A x) at node i: its m unknowns for the k systems
   void apply_row(const double* x, int64_t i, double* out) const {
