@@ -209,3 +209,11 @@ def test_context_bad_values(scene):
             colorize(gray, truth, context=bad)
     with pytest.raises(InputError, match="levels end at 5"):
         colorize(gray, truth, levels=(5,), context=0.5)
+
+
+def test_progress_bar_on_request(scene, capsys):
+    gray, truth = scene
+    colorize(gray, truth, progress=True)
+    assert "colorize" in capsys.readouterr().err
+    colorize(gray, truth, progress=False)
+    assert capsys.readouterr().err == ""

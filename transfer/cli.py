@@ -156,7 +156,7 @@ def run(args) -> Path:
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, ref_scale=args.ref_scale, report=report,
-                           context=args.context)
+                           context=args.context, progress=False if args.quiet else None)
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":

@@ -148,7 +148,7 @@ def welsh(gray, refs, *, samples: int = 200, seed: int = 0) -> np.ndarray:
 def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, seed: int = 0, backend: str = "auto", weights=None,
-             max_size: int = 1024, report: dict | None = None) -> np.ndarray:
+             max_size: int = 1024, report: dict | None = None, progress=None) -> np.ndarray:
     """Colorize a gray image from color references through deep correspondences.
 
     Parameters
@@ -192,18 +192,21 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         Filled with "warped" (the references' colors on the target), "confidence",
         "ref_scales" (the factor used per reference; with 'auto' also "ref_scale_scores") and,
         with several references, "labels".
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
     """
     return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
                           propagation=propagation, seed=seed, backend=backend, weights=weights,
                           max_size=max_size, report=report, fusion=fusion,
-                          reference_prior=reference_prior, ref_scale=ref_scale, context=context)
+                          reference_prior=reference_prior, ref_scale=ref_scale, context=context,
+                          progress=progress)
 
 
 def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
              backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, seed: int = 0, backend: str = "auto", weights=None,
-             max_size: int = 1024, report: dict | None = None) -> np.ndarray:
+             max_size: int = 1024, report: dict | None = None, progress=None) -> np.ndarray:
     """Exemplar colorization with semantic priors (after SPColor): the deep features of the
     target and the references are clustered jointly into ``classes`` pseudo-classes
     (k-means on the coarsest level), and matches are confined to the same class. Target
@@ -218,7 +221,7 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
                           propagation=propagation, seed=seed, backend=backend, weights=weights,
                           max_size=max_size, report=report, classes=int(classes),
                           class_map=class_map, fusion=fusion, reference_prior=reference_prior,
-                          ref_scale=ref_scale, context=context)
+                          ref_scale=ref_scale, context=context, progress=progress)
 
 
 #: Weight of the class code appended to the features in semantic matching: the cosine
@@ -294,13 +297,13 @@ def _fused_candidates(ref_ab: np.ndarray, field: np.ndarray, mask: np.ndarray,
 
 def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
                    max_size, report, classes=None, class_map=None, fusion="annealed",
-                   reference_prior=0.5, ref_scale="auto", context=0.0) -> np.ndarray:
+                   reference_prior=0.5, ref_scale="auto", context=0.0, progress=None) -> np.ndarray:
     if fusion not in ("annealed", "vote"):
         raise InputError(f"unknown fusion {fusion!r}; expected 'annealed' or 'vote'")
     reference_prior = check_weight("reference_prior", reference_prior)
     context = check_weight("context", context)
     check_ref_scale(ref_scale)
-    from .neural import _fit, _resize, search_radius
+    from .neural import _fit, _progress, _resize, search_radius
 
     lum, alpha, dtype = _gray_input(gray)
     rs = _color_refs(refs)
@@ -317,8 +320,12 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     ref_grays = [gray3(x) for x in ref_rgbs]
     finest = levels[-1]
     extract = features.context_levels(levels, context)
+    # steps: the features, each level's matching per reference, the colors, the propagation
+    bar = _progress(1 + len(levels) * len(rs) + 2, progress, desc="colorize")
     tgt_feats = {lv: f.numpy() for lv, f in net.features(work, extract).items()}
     ref_feats = [{lv: f.numpy() for lv, f in net.features(g, extract).items()} for g in ref_grays]
+    if bar is not None:
+        bar.update(1)
     if context:  # the finest level sees its surroundings too (a hypercolumn)
         for feats in [tgt_feats] + ref_feats:
             feats[finest] = features.with_context(feats[finest], feats[finest + 1], context)
@@ -350,6 +357,8 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
             f_ab = nnf.patchmatch(fa, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
             f_ba = nnf.patchmatch(fr, fa, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
             fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
+            if bar is not None:
+                bar.update(1)
     # at the finest level: confidence and the best reference per cell
     h, w = tgt_feats[levels[-1]].shape[1:]
     costs = np.stack([-match_confidence(f_ab, f_ba, dist) for f_ab, f_ba, dist in fields])
@@ -389,12 +398,16 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
         else:
             up_ba = nnf.upsample(f_ba, (hr, wr), (h0, w0), coarse_shape_b=f_ab.shape[:2])
             ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=beta)[mine]
+    if bar is not None:
+        bar.update(1)
     # edge-aware propagation at full resolution (colorization by optimisation)
     ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
     conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
                                    full_h, full_w)[..., 0]
     ab_full = wls_smooth(ab_full, lightness / 100.0, lam=propagation, data_weight=conf_full,
                          iterations=200)
+    if bar is not None:
+        bar.close()
     if report is not None:
         light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
         report.update(warped=compose(light_work, ab_level), confidence=confidence, labels=labels)

@@ -68,14 +68,15 @@ def _rgb(unit: np.ndarray) -> np.ndarray:
     return _C.lab_to_srgb(np.ascontiguousarray(unit_to_lab(unit)))
 
 
-def _progress(total: int, enabled):
+def _progress(total: int, enabled, desc: str = "neural transfer"):
+    """A tqdm bar on stderr (by default only when stderr is a terminal), or None."""
     if enabled is None:
         enabled = sys.stderr.isatty()
     if not enabled:
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="neural transfer", unit="step", leave=False)
+    return tqdm(total=total, desc=desc, unit="step", leave=False)
 
 
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
