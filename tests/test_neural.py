@@ -127,7 +127,7 @@ def test_reference_at_twice_the_resolution_is_matched_at_the_source_scale(scene)
 
 def test_context_lowers_the_error_where_the_reference_shows_the_scene(scene):
     """context appends level 3's features to level 2's before matching: on the overlapping
-    view (6.96 -> 6.01 when written), and with two partial views of it (7.03 -> 5.60)."""
+    view (6.96 -> 6.01 when written), and with two partial views of it (7.02 -> 5.60)."""
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]
