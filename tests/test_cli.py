@@ -184,25 +184,34 @@ def test_gray_source_is_colorized(files, astronaut):
             "--out", files / "tiny.png")
     _assert_bad(r, "ref_scale 0.01 makes reference 0 3x3 pixels")
     assert not (files / "tiny.png").exists()
-    r = run("--src", files / "old.png", "--refs", files / "src.png", "--context", "0.5",
-            "--out", files / "ctx.png", "-q")
-    assert r.returncode == 0 and read_image(files / "ctx.png").shape == (256, 256, 3), r.stderr
-    r = run("--src", files / "old.png", "--refs", files / "src.png", "--context", "-1",
-            "--out", files / "bad_ctx.png")
-    _assert_bad(r, "context must be a finite number >= 0")
-    assert not (files / "bad_ctx.png").exists()
+    check_option(files, "old.png", "src.png", "--context", "0.5", "-1",
+                 "context must be a finite number >= 0")
+
+
+def check_option(files, src, ref, option, good, bad, message):
+    """The CLI runs with ``option good``, and refuses ``option bad`` with ``message``
+    leaving no output file; returns the good run's output."""
+    r = run("--src", files / src, "--refs", files / ref, option, good, "--out", files / "good.png", "-q")
+    assert r.returncode == 0, r.stderr
+    r_bad = run("--src", files / src, "--refs", files / ref, option, bad, "--out", files / "bad.png")
+    _assert_bad(r_bad, message)
+    assert not (files / "bad.png").exists()
+    return read_image(files / "good.png")
 
 
 def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
     from transfer.neural import neural_transfer
 
-    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--context", "0.5",
-            "--out", files / "ctx.png", "-q")
-    assert r.returncode == 0, r.stderr
-    out = read_image(files / "ctx.png")
+    out = check_option(files, "src.png", "ref2.png", "--context", "0.5", "inf",
+                       "context must be a finite number >= 0")
     np.testing.assert_array_equal(out, neural_transfer(astronaut, chelsea, context=0.5, progress=False))
     assert not np.array_equal(out, neural_transfer(astronaut, chelsea, progress=False))
-    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--context", "inf",
-            "--out", files / "bad_ctx.png")
-    _assert_bad(r, "context must be a finite number >= 0")
-    assert not (files / "bad_ctx.png").exists()
+
+
+def test_colorization_passes_option(files, astronaut):
+    from transfer.colorization import colorize
+
+    gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    Image.fromarray(gray).save(files / "old.png")
+    out = check_option(files, "old.png", "src.png", "--passes", "1", "0", "passes must be an integer >= 1")
+    np.testing.assert_array_equal(out, colorize(gray, astronaut, passes=1))

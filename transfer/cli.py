@@ -82,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="neural and colorization: weight of the coarser level's features in the "
                    "finest matching (default 0); about 0.5 helps when the references show the "
                    "same scene (another view or frame), not when they show similar content")
+    p.add_argument("--passes", type=int, default=None, metavar="N",
+                   help="colorization (exemplar, semantic): colorizations in a row, each further "
+                   "one matching its colored result with the color references (default 2, or 1 "
+                   "with --context)")
     p.add_argument("--report", metavar="DIR",
                    help="neural and colorization: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence and the label maps to DIR")
@@ -156,7 +160,8 @@ def run(args) -> Path:
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, ref_scale=args.ref_scale, report=report,
-                           context=args.context, progress=False if args.quiet else None)
+                           context=args.context, passes=args.passes,
+                           progress=False if args.quiet else None)
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":

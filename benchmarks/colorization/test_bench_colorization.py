@@ -40,6 +40,12 @@ def test_end_to_end(benchmark, images, method):
         lambda: colorize(gray, ref, method=method))
 
 
+def test_end_to_end_one_pass(benchmark, images):
+    gray, ref = images
+    run(benchmark, "colorize-512-end-to-end", "transfer colorize exemplar, passes=1",
+        lambda: colorize(gray, ref, passes=1))
+
+
 def test_end_to_end_without_scale_search(benchmark, images):
     gray, ref = images
     run(benchmark, "colorize-512-end-to-end", "transfer colorize exemplar, ref_scale=1 (no scale search)",
