@@ -223,8 +223,8 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
     """Exemplar colorization with semantic priors (after SPColor): the deep features of the
     target and the references are clustered jointly into ``classes`` pseudo-classes
     (k-means on the coarsest level, in the first pass), and matches are confined to the same
-    class. Target pixels of a class that no reference shows get confidence 0 and their colors from the
-    propagation. ``class_map`` = {target class: reference class} colors a class of the target
+    class. Target pixels of a class that no reference shows get confidence 0 and their colors
+    from the propagation. ``class_map`` = {target class: reference class} colors a class of the target
     like another class of the references ("category manipulation"; the ids are those of
     ``report["classes"]``). Other parameters as :func:`exemplar`.
     """
