@@ -239,3 +239,13 @@ def test_second_pass_matches_the_colored_result(scene):
     for bad in (0, 1.5, "2", True):
         with pytest.raises(InputError, match="passes must be an integer >= 1"):
             colorize(gray, ref, passes=bad)
+
+
+def test_two_passes_above_the_working_size(scene):
+    """A target larger than max_size: the first pass's colors are propagated at the working
+    size only (they guide the second pass); the result keeps the full size and lightness."""
+    gray, truth = scene
+    out = colorize(gray, truth, max_size=96)
+    assert out.shape == (*gray.shape, 3)
+    assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
+    assert deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean() < 3  # 1.94 when written

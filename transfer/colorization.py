@@ -345,9 +345,12 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
 
     pseudo_classes = []  # semantic: the target's and the references' class maps
 
-    def colorize_pass(target, ref_images):
+    light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
+
+    def colorize_pass(target, ref_images, final):
         """One colorization: ``target`` and ``ref_images`` (working size) are what the
-        features are computed on; returns the colored image (full size, float RGB)."""
+        features are computed on; returns the colored image (float RGB), at full size if
+        ``final``, else at the working size."""
         tgt_feats = {lv: f.numpy() for lv, f in net.features(target, extract).items()}
         ref_feats = [{lv: f.numpy() for lv, f in net.features(g, extract).items()} for g in ref_images]
         if bar is not None:
@@ -429,25 +432,27 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
                 ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=beta)[mine]
         if bar is not None:
             bar.update(1)
-        # edge-aware propagation at full resolution (colorization by optimisation)
-        ab_full = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), full_h, full_w)
-        conf_full = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
-                                       full_h, full_w)[..., 0]
-        ab_full = wls_smooth(ab_full, lightness / 100.0, lam=propagation, data_weight=conf_full,
-                             iterations=200)
+        # edge-aware propagation (colorization by optimisation), at full resolution for the
+        # result, at the working size for a pass whose result only guides the next
+        light = lightness if final else light_work
+        out_h, out_w = light.shape
+        ab_out = _C.resize_bilinear(np.ascontiguousarray(ab_level, dtype=np.float32), out_h, out_w)
+        conf_out = _C.resize_bilinear(np.ascontiguousarray(confidence[..., None], dtype=np.float32),
+                                      out_h, out_w)[..., 0]
+        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out,
+                            iterations=200)
         if bar is not None:
             bar.update(1)
         if report is not None:
-            light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
             report.update(warped=compose(light_work, ab_level), confidence=confidence, labels=labels)
-        return compose(lightness, ab_full)
+        return compose(light, ab_out)
 
     # Pass 1 matches the gray target with the gray references. Each further pass matches its
     # colored result with the color references: the colors, right on most pixels, tell
     # apart regions of one gray level, so the matches improve (see ``passes`` of exemplar).
-    rgb = colorize_pass(work, ref_grays)
-    for _ in range(passes - 1):
-        rgb = colorize_pass(_fit(rgb, max_size), ref_rgbs)
+    rgb = colorize_pass(work, ref_grays, final=passes == 1)
+    for k in range(2, passes + 1):
+        rgb = colorize_pass(rgb, ref_rgbs, final=k == passes)
     if bar is not None:
         bar.close()
     return _finish(rgb, alpha, dtype)
