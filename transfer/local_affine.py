@@ -51,7 +51,7 @@ def box_affine(src: np.ndarray, guide: np.ndarray, *, radius: int = 1, eps: floa
 
 def _grid_edges(h: int, w: int):
     """Index pairs (p, q) of the 4-neighbour edges of an h x w grid, each edge once."""
-    idx = np.arange(h * w).reshape(h, w)
+    idx = np.arange(h * w, dtype=np.int32 if h * w < 2**31 else np.int64).reshape(h, w)  # memory
     right = (idx[:, :-1].ravel(), idx[:, 1:].ravel())
     down = (idx[:-1, :].ravel(), idx[1:, :].ravel())
     return np.concatenate([right[0], down[0]]), np.concatenate([right[1], down[1]])
@@ -62,7 +62,7 @@ def laplacian(n: int, p: np.ndarray, q: np.ndarray, weight: np.ndarray) -> sp.cs
     # the degrees summed first: one diagonal entry per node, so that the COO -> CSR
     # conversion has no duplicates to merge (ten times faster at a million nodes)
     degree = np.bincount(p, weight, n) + np.bincount(q, weight, n)
-    nodes = np.arange(n)
+    nodes = np.arange(n, dtype=np.result_type(p, q))
     rows = np.concatenate([p, q, nodes])
     cols = np.concatenate([q, p, nodes])
     vals = np.concatenate([-weight, -weight, degree])
@@ -117,8 +117,9 @@ def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.n
     n, m, k = rhs.shape
     per_call = max(1, 16 // m)  # the kernel takes m k <= 16 values per node
     x = np.empty((n, m, k))
-    indptr, indices = lap.indptr.astype(np.int64), lap.indices.astype(np.int32)
-    values = lap.data.astype(np.float64)
+    indptr = lap.indptr.astype(np.int64, copy=False)
+    indices = lap.indices.astype(np.int32, copy=False)
+    values = lap.data.astype(np.float64, copy=False)
     for c0 in range(0, k, per_call):
         part = slice(c0, min(k, c0 + per_call))
         xc = np.array(x0[..., part], dtype=np.float64, order="C")  # a copy: solved in place
