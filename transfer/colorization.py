@@ -329,7 +329,6 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     if not levels or any(lv not in features.LEVELS for lv in levels) or list(levels) != sorted(levels, reverse=True):
         raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
     net = features.backbone(backbone, weights=weights)
-    full_h, full_w = lum.shape
     work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
     h0, w0 = work.shape[:2]
     ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
@@ -343,9 +342,8 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
     # propagation
     bar = _progress(passes * (1 + len(levels) * len(rs) + 2), progress, desc="colorize")
 
-    pseudo_classes = []  # semantic: the target's and the references' class maps
-
     light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
+    pseudo_classes = []  # semantic: the target's and the references' class maps
 
     def colorize_pass(target, ref_images, final):
         """One colorization: ``target`` and ``ref_images`` (working size) are what the
