@@ -139,6 +139,31 @@ def test_bad_usage(files):
     assert digest(files) == before
 
 
+def test_options_a_method_does_not_use_are_refused(files, astronaut):
+    gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    Image.fromarray(gray).save(files / "old.png")
+    cases = [  # (source, options, message)
+        ("src.png", ["--method", "mkl", "--report", files / "rep"], "--report does not apply to --method mkl"),
+        ("src.png", ["--method", "reinhard", "--passes", "2"], "--passes does not apply to --method reinhard"),
+        ("src.png", ["--classes", "4"], "--classes does not apply to --method neural (only to semantic)"),
+        ("src.png", ["--ref-weights", "1"], "--ref-weights does not apply to --method neural"),
+        ("src.png", ["--method", "idt", "--context", "0.5"], "--context does not apply to --method idt"),
+        ("src.png", ["--method", "histogram", "--no-regrain"], "--no-regrain does not apply"),
+        ("old.png", ["--iterations", "3"], "--iterations does not apply to --method exemplar"),
+        ("old.png", ["--method", "welsh", "--levels", "5", "4"], "--levels does not apply to --method welsh"),
+    ]
+    before = digest(files)
+    for src, options, message in cases:
+        _assert_bad(run("--src", files / src, "--refs", files / "ref1.jpg", *options,
+                        "--out", files / "o.png"), message)
+    assert digest(files) == before and not (files / "rep").exists()
+    # the seed and the strength apply to every method; --strength 0 gives the gray back
+    r = run("--src", files / "old.png", "--refs", files / "ref1.jpg", "--method", "welsh",
+            "--strength", "0", "--seed", "1", "--out", files / "o.png")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(read_image(files / "o.png"), np.dstack([gray] * 3))
+
+
 def test_mismatched_channel_counts(files, astronaut):
     rgba = np.dstack([astronaut, np.full(astronaut.shape[:2], 255, np.uint8)])
     Image.fromarray(rgba).save(files / "rgba.png")

@@ -69,6 +69,23 @@ def test_unrelated_reference_colors_little(scene):
         colorize(gray, other_view, reference_prior=-1)
 
 
+def test_strength_scales_the_chroma(scene):
+    gray, truth = scene
+    rgba = np.dstack([gray, gray, gray, np.full(gray.shape, 77, np.uint8)])
+    full = rgb2lab(colorize(gray, truth, method="welsh"))
+    for strength in (0.0, 0.5):
+        out = colorize(rgba, truth, method="welsh", strength=strength)
+        assert out.shape == rgba.shape and (out[..., 3] == 77).all()
+        lab = rgb2lab(out[..., :3])
+        assert np.abs(lab[..., 0] - lightness(gray)).max() < 0.5
+        chroma, full_chroma = np.hypot(lab[..., 1], lab[..., 2]), np.hypot(full[..., 1], full[..., 2])
+        # within 8-bit rounding (about 1 ab unit) of the scaled chroma
+        assert np.abs(chroma - strength * full_chroma).mean() < 1.0, strength
+    for bad in (-0.1, 1.5, float("nan"), "much"):
+        with pytest.raises(InputError, match="strength must be in \\[0, 1\\]"):
+            colorize(gray, truth, method="welsh", strength=bad)
+
+
 def test_same_seed_same_output(scene):
     gray, _ = scene
     ref = data.coffee()[::2, ::2]

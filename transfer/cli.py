@@ -33,6 +33,20 @@ METHOD_HELP = {
     "welsh": "colorization of a gray source by luminance statistics (Welsh et al. 2002)",
 }
 COLORIZERS = ("exemplar", "semantic", "welsh")
+CLASSICAL = ("histogram", "idt", "mkl", "reinhard")
+DEEP = ("neural", "exemplar", "semantic")  # the methods on deep correspondences
+
+#: Options that only some methods use (argparse dest -> those methods). Giving one to another
+#: method is refused, not silently ignored: a user who asks for a report or a class count
+#: expects it to have an effect.
+OPTION_METHODS = {
+    "ref_weights": CLASSICAL,
+    "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
+    "ref_scale": DEEP, "context": DEEP, "report": DEEP,
+    "classes": ("semantic",),
+    "passes": ("exemplar", "semantic"),
+    "iterations": ("idt",), "no_regrain": ("idt",),
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,28 +72,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
                    help="classical methods: relative weight of each reference (default: equal)")
     p.add_argument("--strength", type=float, default=1.0,
-                   help="blend between source (0) and full transfer (1); default 1")
+                   help="blend between source (0) and full transfer (1); for a gray source, "
+                   "how much of the colors' chroma is kept; default 1")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed (neural matching, idt rotations); default 0")
     p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "vgg19"],
-                   help="neural: feature network (default effnet-lite0, embedded; vgg19 needs "
-                   "its weights file or network)")
-    p.add_argument("--weights", metavar="PATH", help="neural: weights file of the backbone (vgg19)")
+                   help="deep methods (neural, exemplar, semantic): feature network (default "
+                   "effnet-lite0, embedded; vgg19 needs its weights file or network)")
+    p.add_argument("--weights", metavar="PATH",
+                   help="deep methods: weights file of the backbone (vgg19)")
     p.add_argument("--levels", metavar="L", type=int, nargs="+",
-                   help="neural: pyramid levels, coarsest first (default 5 4 3 2 for effnet-lite0)")
+                   help="deep methods: pyramid levels, coarsest first (default 5 4 3 2 for "
+                   "effnet-lite0)")
     p.add_argument("--max-size", type=int, default=1024, metavar="N",
-                   help="neural: longest side at which images are matched (default 1024); the "
-                   "result keeps the source's full resolution")
+                   help="deep methods: longest side at which images are matched (default "
+                   "1024); the result keeps the source's full resolution")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
-                   help="neural: where the correspondences are computed (default auto)")
+                   help="deep methods: where the correspondences are computed (default auto)")
     p.add_argument("--classes", type=int, default=8, metavar="K",
                    help="semantic colorization: number of pseudo-classes (default 8)")
     p.add_argument("--ref-scale", type=_ref_scale, default="auto", metavar="S",
-                   help="neural and colorization: resize the references by S before matching, "
+                   help="deep methods: resize the references by S before matching, "
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
                    "1 and keeps the most confident")
     p.add_argument("--context", type=float, default=0.0, metavar="W",
-                   help="neural and colorization: weight of the coarser level's features in the "
+                   help="deep methods: weight of the coarser level's features in the "
                    "finest matching (default 0); about 0.5 helps when the references show the "
                    "same scene (another view or frame), not when they show similar content")
     p.add_argument("--passes", type=int, default=None, metavar="N",
@@ -87,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "one matching its colored result with the color references (default 2, or 1 "
                    "with --context)")
     p.add_argument("--report", metavar="DIR",
-                   help="neural and colorization: write pictures of the inputs and result, the "
+                   help="deep methods: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence and the label maps to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
@@ -130,6 +147,15 @@ def _ref_scale(text: str):
     return value
 
 
+def _check_options_apply(args, method: str) -> None:
+    """Refuses options given on the command line that ``method`` does not use."""
+    parser = build_parser()
+    for dest, methods in OPTION_METHODS.items():
+        if method not in methods and getattr(args, dest) != parser.get_default(dest):
+            flag = "--" + dest.replace("_", "-")
+            raise InputError(f"{flag} does not apply to --method {method} (only to {', '.join(methods)})")
+
+
 def run(args) -> Path:
     from . import classical
     from .colorization import is_gray
@@ -145,6 +171,7 @@ def run(args) -> Path:
     if not gray and method in COLORIZERS:
         raise InputError(f"{args.src}: is in color; --method {method} colorizes gray images "
                          f"(use --method {DEFAULT_METHOD} to recolor)")
+    _check_options_apply(args, method)
     refs = []
     for r in args.refs:
         ref = read_image(r)
@@ -156,7 +183,7 @@ def run(args) -> Path:
         from .colorization import colorize
 
         report = {} if args.report else None
-        options = {"seed": args.seed}
+        options = {"seed": args.seed, "strength": args.strength}
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, ref_scale=args.ref_scale, report=report,

@@ -20,7 +20,8 @@ import numpy as np
 from . import features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import as_reference_list, check_array, check_weight, color_image, from_float, to_float
+from .image import (as_reference_list, check_array, check_strength, check_weight, color_image, from_float,
+                    to_float)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references
@@ -459,9 +460,17 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
 
 
-def colorize(gray, refs, *, method: str = "exemplar", **options) -> np.ndarray:
+def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, **options) -> np.ndarray:
     """Colorize a gray image from color references; ``method`` is 'exemplar' (default),
-    'semantic' or 'welsh'. The output's CIELab lightness equals the input's within 0.5."""
+    'semantic' or 'welsh'. ``strength`` in [0, 1] scales the colors' chroma (CIELab a and
+    b): 0 gives the gray image back, 1 (default) the full colorization. The output's CIELab
+    lightness equals the input's within 0.5."""
     if method not in METHODS:
         raise InputError(f"unknown colorization method {method!r}; expected one of {', '.join(METHODS)}")
-    return METHODS[method](gray, refs, **options)
+    strength = check_strength(strength)
+    out = METHODS[method](gray, refs, **options)
+    if strength == 1.0:
+        return out
+    lum, alpha, dtype = _gray_input(gray)
+    ab = _lab(to_float(out[..., :3]))[..., 1:] * np.float32(strength)
+    return _finish(compose(_gray_lightness(lum), ab), alpha, dtype)

@@ -153,7 +153,10 @@ def finish(src: Image, out_rgb: np.ndarray, strength: float) -> np.ndarray:
 
 
 def check_strength(strength) -> float:
-    s = float(strength)
+    try:
+        s = float(strength)
+    except (TypeError, ValueError):
+        s = float("nan")
     if not np.isfinite(s) or s < 0 or s > 1:
         raise InputError(f"strength must be in [0, 1], got {strength!r}")
     return s
