@@ -175,10 +175,10 @@ def test_vote_fusion_still_available(scene):
 
 def test_reference_at_twice_the_resolution_is_matched_at_the_target_scale(scene):
     """A reference whose content is twice as large in pixels (shot closer, or on a finer
-    sensor) is shrunk by half before matching ('auto'), which recovers the error of the same
-    view at the target's own scale; matched as given, the features disagree. One pass, to
-    see the scale search alone (when written: auto 2.11, same scale 1.84, as given 3.67;
-    with the default two passes 2.18, 1.85 and 3.40)."""
+    sensor) is shrunk by half before matching ('auto'), which comes near the error of the
+    same view at the target's own scale; matched as given, the features disagree. One pass,
+    to see the scale search alone (auto 2.19, same scale 1.83, as given 3.28; with the
+    default two passes 2.20, 1.84 and 3.11; before the centred features 2.11, 1.84, 3.67)."""
     gray, truth = scene
     fine_view = data.astronaut()[40:, 32:]  # full resolution: twice the target's scale
     report = {}
@@ -191,7 +191,7 @@ def test_reference_at_twice_the_resolution_is_matched_at_the_target_scale(scene)
     as_given = err(colorize(gray, fine_view, ref_scale=1, passes=1))
     same_scale = err(colorize(gray, data.astronaut()[::2, ::2][20:, 16:], passes=1))
     assert err(auto) < 0.85 * as_given, (err(auto), as_given)
-    assert err(auto) < 1.15 * same_scale, (err(auto), same_scale)
+    assert err(auto) < 1.25 * same_scale, (err(auto), same_scale)
 
 
 def test_reference_scale_options(scene):
@@ -219,6 +219,19 @@ def test_context_helps_where_the_reference_shows_the_same_scene(scene):
     assert err[0.5] < 0.97 * err[0.0], err
     out = colorize(gray, right_part, method="semantic", context=0.5, classes=4)
     assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
+
+
+def test_centred_features_by_default_but_not_with_context(scene):
+    """The features are centred on the images' joint mean unless context is given (measured
+    on benchmarks/quality: better in every category without context, worse on other-frame
+    with it)."""
+    gray, truth = scene
+    ref = data.astronaut()[::2, ::2][20:, 16:]
+    default = colorize(gray, ref, passes=1)
+    np.testing.assert_array_equal(default, colorize(gray, ref, passes=1, center=True))
+    assert not np.array_equal(default, colorize(gray, ref, passes=1, center=False))
+    np.testing.assert_array_equal(colorize(gray, ref, context=0.5),
+                                  colorize(gray, ref, context=0.5, center=False))
 
 
 def test_context_bad_values(scene):

@@ -102,3 +102,26 @@ def test_vgg19_rejects_wrong_files(tmp_path):
     junk.write_text("not torch")
     with pytest.raises(InputError, match="not a readable torch weights file"):
         features.Backbone("vgg19", weights=junk)
+
+
+def test_center_jointly():
+    rng = np.random.default_rng(0)
+    sets = [{2: rng.random((8, 5, 6), dtype=np.float32) + 0.5, 3: rng.random((8, 3, 3), dtype=np.float32)},
+            {2: rng.random((8, 4, 7), dtype=np.float32) * 3}]
+    copies = [{k: v.copy() for k, v in s.items()} for s in sets]
+    out = features.center_jointly(sets, (2,))
+    # the mean over the images of each image's mean, of the unit-length vectors, is removed
+    units = [s[2] / np.linalg.norm(s[2], axis=0, keepdims=True) for s in copies]
+    mean = np.mean([u.mean(axis=(1, 2)) for u in units], axis=0)[:, None, None]
+    for o, u in zip(out, units):
+        np.testing.assert_allclose(o[2], u - mean, atol=1e-6)
+    np.testing.assert_allclose(np.mean([o[2].mean(axis=(1, 2)) for o in out], axis=0), 0, atol=1e-6)
+    assert out[0][3] is sets[0][3]  # levels not asked for are left as they are
+    for s, c in zip(sets, copies):  # the inputs are not modified
+        for k in s:
+            np.testing.assert_array_equal(s[k], c[k])
+    # all-positive features (after ReLU) are all similar; centred, unrelated ones are not
+    a, b = rng.random((2, 64, 1, 1), dtype=np.float32)
+    cos = lambda x, y: float((x * y).sum() / np.linalg.norm(x) / np.linalg.norm(y))  # noqa: E731
+    ca, cb = (f[2] for f in features.center_jointly([{2: a}, {2: b}], (2,)))
+    assert cos(a, b) > 0.6 and cos(ca, cb) < -0.9  # two vectors: centred, they are opposite

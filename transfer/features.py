@@ -336,3 +336,28 @@ def with_context(fine: np.ndarray, coarse: np.ndarray, weight: float) -> np.ndar
     up = _C.resize_bilinear(np.ascontiguousarray(coarse, dtype=np.float32), *fine.shape[:2])
     both = np.concatenate([fine, np.float32(weight) * nnf.normalize(np.moveaxis(up, -1, 0))], axis=-1)
     return np.moveaxis(both, -1, 0)
+
+
+
+def center_jointly(feature_sets: list, levels) -> list:
+    """Feature maps of several images ({level: (C, h, w)} each), centred together at each of
+    ``levels``: every feature vector at unit length, minus the mean over the images of each
+    image's mean unit vector (other levels are left as they are).
+
+    Activations after ReLU(6) are non-negative, so any two feature vectors share a large
+    common part and their cosine similarity is high even between unrelated content; without
+    it, the cosine measures how the vectors deviate from what is typical of these images
+    (like a correlation). The mean is shared by all images so that a match still compares
+    like with like. Measured with effnet-lite0 (docs/quality.md): neural transfer's mean
+    CIEDE2000 on benchmarks/quality 6.32 -> 6.02, better in 31 of its 35 cases, and every
+    category of the colorization benchmark better."""
+    from . import nnf
+
+    out = [dict(f) for f in feature_sets]
+    for lv in levels:
+        unit = [np.moveaxis(nnf.normalize(f[lv]), -1, 0) for f in feature_sets]
+        mean = np.mean([u.mean(axis=(1, 2), dtype=np.float64) for u in unit], axis=0)
+        mean = mean.astype(np.float32)[:, None, None]
+        for o, u in zip(out, unit):
+            o[lv] = u - mean
+    return out
