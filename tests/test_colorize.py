@@ -223,8 +223,8 @@ def test_context_helps_where_the_reference_shows_the_same_scene(scene):
 
 def test_centred_features_by_default_but_not_with_context(scene):
     """The features are centred on the images' joint mean unless context is given (measured
-    on benchmarks/quality: better in every category without context, worse on other-frame
-    with it)."""
+    on benchmarks/quality: better in every category without context, other-frame on average
+    over seeds; worse on other-frame with it)."""
     gray, truth = scene
     ref = data.astronaut()[::2, ::2][20:, 16:]
     default = colorize(gray, ref, passes=1)

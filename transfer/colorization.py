@@ -20,8 +20,8 @@ import numpy as np
 from . import features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import (as_reference_list, check_array, check_strength, check_weight, color_image, from_float,
-                    to_float)
+from .image import (as_reference_list, check_array, check_strength, check_weight, color_image,
+                    from_float, to_float)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references

@@ -338,7 +338,6 @@ def with_context(fine: np.ndarray, coarse: np.ndarray, weight: float) -> np.ndar
     return np.moveaxis(both, -1, 0)
 
 
-
 def center_jointly(feature_sets: list, levels) -> list:
     """Feature maps of several images ({level: (C, h, w)} each), centred together at each of
     ``levels``: every feature vector at unit length, minus the mean over the images of each
@@ -349,8 +348,9 @@ def center_jointly(feature_sets: list, levels) -> list:
     it, the cosine measures how the vectors deviate from what is typical of these images
     (like a correlation). The mean is shared by all images so that a match still compares
     like with like. Measured with effnet-lite0 (docs/quality.md): neural transfer's mean
-    CIEDE2000 on benchmarks/quality 6.32 -> 6.02, better in 31 of its 35 cases, and every
-    category of the colorization benchmark better."""
+    CIEDE2000 on benchmarks/quality 6.32 -> 6.02, better in 30 of its 35 cases; the
+    colorization benchmark's categories better (other-frame only on average over seeds), but
+    not together with ``context`` there."""
     from . import nnf
 
     out = [dict(f) for f in feature_sets]
