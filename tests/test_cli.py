@@ -151,6 +151,7 @@ def test_options_a_method_does_not_use_are_refused(files, astronaut):
         ("src.png", ["--method", "histogram", "--no-regrain"], "--no-regrain does not apply"),
         ("old.png", ["--iterations", "3"], "--iterations does not apply to --method exemplar"),
         ("old.png", ["--method", "welsh", "--levels", "5", "4"], "--levels does not apply to --method welsh"),
+        ("old.png", ["--class-map", "1:2"], "--class-map does not apply to --method exemplar (only to semantic)"),
     ]
     before = digest(files)
     for src, options, message in cases:
@@ -240,3 +241,29 @@ def test_colorization_passes_option(files, astronaut):
     Image.fromarray(gray).save(files / "old.png")
     out = check_option(files, "old.png", "src.png", "--passes", "1", "0", "passes must be an integer >= 1")
     np.testing.assert_array_equal(out, colorize(gray, astronaut, passes=1))
+
+
+def test_semantic_class_map_and_class_pictures(files, astronaut):
+    """--report shows the pseudo-classes with their ids; --class-map recolors a class like
+    another; malformed, duplicate or out-of-range maps are refused before anything is
+    written."""
+    gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
+    Image.fromarray(gray).save(files / "old.png")
+    base = ["--src", files / "old.png", "--refs", files / "src.png", "--method", "semantic",
+            "--classes", "4", "-q"]
+    r = run(*base, "--out", files / "a.png", "--report", files / "rep")
+    assert r.returncode == 0, r.stderr
+    pic = read_image(files / "rep" / "classes.png")
+    # target and reference panels (256 wide) plus the legend
+    assert pic.shape[0] == 256 + 22 and pic.shape[1] > 2 * 256
+    r = run(*base, "--out", files / "b.png", "--class-map", "0:1", "1:0", "2:3", "3:2")
+    assert r.returncode == 0, r.stderr
+    a, b = read_image(files / "a.png"), read_image(files / "b.png")
+    assert np.abs(a.astype(int) - b).mean() > 1.0  # the swap moved the colors
+    before = digest(files)
+    for option, message in [(["0-1"], "expected TARGET:REFERENCE class ids such as 3:5, got '0-1'"),
+                            (["0:x"], "got '0:x'"),
+                            (["0:1", "0:2"], "target class 0 is mapped twice (0:1 and 0:2)"),
+                            (["0:4"], "the reference class must be an integer in 0..3 (classes=4)")]:
+        _assert_bad(run(*base, "--out", files / "c.png", "--class-map", *option), message)
+    assert digest(files) == before

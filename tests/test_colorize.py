@@ -1,5 +1,7 @@
 """Exemplar-based colorization of gray images."""
 
+import re
+
 import numpy as np
 import pytest
 from skimage import data
@@ -127,8 +129,16 @@ def test_semantic_classes_confine_and_can_be_remapped(scene):
     moved = colorize(gray, truth, method="semantic", classes=4, class_map={big: other})
     assert np.abs(lightness(moved) - lightness(gray)).max() < 0.5
     assert deltaE_ciede2000(rgb2lab(moved), rgb2lab(base)).mean() > 1.0
+    assert len(report["ref_classes"]) == 1 and report["ref_classes"][0].ndim == 2
     with pytest.raises(InputError, match="classes must be a positive integer"):
         colorize(gray, truth, method="semantic", classes=0)
+    for bad, message in [({0: 4}, "reference class must be an integer in 0..3"),
+                         ({"a": 1}, "target class must be an integer"),
+                         ({1.5: 0}, "target class must be an integer"),
+                         ({-1: 0}, "target class must be an integer in 0..3"),
+                         ([(0, 1)], "class_map must be a dict")]:
+        with pytest.raises(InputError, match=re.escape(message)):
+            colorize(gray, truth, method="semantic", classes=4, class_map=bad)
 
 
 def test_annealed_mean_sides_with_the_dominant_color():

@@ -43,7 +43,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": DEEP,
-    "classes": ("semantic",),
+    "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
 }
@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deep methods: where the correspondences are computed (default auto)")
     p.add_argument("--classes", type=int, default=8, metavar="K",
                    help="semantic colorization: number of pseudo-classes (default 8)")
+    p.add_argument("--class-map", type=_class_pair, nargs="+", metavar="T:R",
+                   help="semantic colorization: color target class T like reference class R "
+                   "(the ids are in classes.png of --report)")
     p.add_argument("--ref-scale", type=_ref_scale, default="auto", metavar="S",
                    help="deep methods: resize the references by S before matching, "
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
@@ -105,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "with --context)")
     p.add_argument("--report", metavar="DIR",
                    help="deep methods: write pictures of the inputs and result, the "
-                   "guidance or warped colors, the confidence and the label maps to DIR")
+                   "guidance or warped colors, the confidence, the label maps and (semantic) "
+                   "the pseudo-classes to DIR")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -145,6 +149,25 @@ def _ref_scale(text: str):
     except (ValueError, InputError):
         raise argparse.ArgumentTypeError(f"expected 'auto' or a number > 0, got {text!r}") from None
     return value
+
+
+def _class_pair(text: str):
+    t, sep, r = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return int(t), int(r)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected TARGET:REFERENCE class ids such as 3:5, got {text!r}") from None
+
+
+def _class_map(pairs) -> dict:
+    out = {}
+    for t, r in pairs or []:
+        if t in out and out[t] != r:
+            raise InputError(f"--class-map: target class {t} is mapped twice ({t}:{out[t]} and {t}:{r})")
+        out[t] = r
+    return out
 
 
 def _check_options_apply(args, method: str) -> None:
@@ -192,7 +215,7 @@ def run(args) -> Path:
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":
-            options.update(classes=args.classes)
+            options.update(classes=args.classes, class_map=_class_map(args.class_map))
         result = colorize(src, refs, method=method, **options)
         path = write_image(out_path, result, overwrite=args.overwrite)
         if report:

@@ -237,14 +237,32 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
     like another class of the references ("category manipulation"; the ids are those of
     ``report["classes"]``). Other parameters as :func:`exemplar`.
     """
-    if int(classes) != classes or classes < 1:
+    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 1:
         raise InputError(f"classes must be a positive integer, got {classes!r}")
+    class_map = check_class_map(class_map, int(classes))
     return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
                           propagation=propagation, seed=seed, backend=backend, weights=weights,
                           max_size=max_size, report=report, classes=int(classes),
                           class_map=class_map, fusion=fusion, reference_prior=reference_prior,
                           ref_scale=ref_scale, context=context, passes=passes, center=center,
                           progress=progress)
+
+
+def check_class_map(class_map, classes: int) -> dict:
+    """``class_map`` ({target class: reference class}, or None) as a dict of ints, each id
+    in 0 .. classes - 1; InputError naming the entry otherwise."""
+    if class_map is None:
+        return {}
+    if not isinstance(class_map, dict):
+        raise InputError(f"class_map must be a dict {{target class: reference class}}, got {class_map!r}")
+    out = {}
+    for t, r in class_map.items():
+        for role, v in (("target", t), ("reference", r)):
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not 0 <= v < classes:
+                raise InputError(f"class_map entry {t!r} -> {r!r}: the {role} class must be an integer "
+                                 f"in 0..{classes - 1} (classes={classes})")
+        out[int(t)] = int(r)
+    return out
 
 
 #: Weight of the class code appended to the features in semantic matching: the cosine
@@ -377,10 +395,10 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
                                       classes, seed)
                 tgt_classes = maps[0].copy()
                 for t, r in (class_map or {}).items():
-                    tgt_classes[maps[0] == int(t)] = int(r)
+                    tgt_classes[maps[0] == t] = r
                 pseudo_classes.extend([tgt_classes, maps[1:]])
-                if report is not None:
-                    report["classes"] = tgt_classes
+                if report is not None:  # the ids before class_map, to choose a map by
+                    report.update(classes=maps[0], ref_classes=list(maps[1:]))
             tgt_classes, ref_classes = pseudo_classes
             shown = set(np.unique(np.concatenate([c.ravel() for c in ref_classes])).tolist())
             absent = ~np.isin(tgt_classes, list(shown))

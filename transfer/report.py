@@ -43,9 +43,60 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
     return np.asarray(canvas)
 
 
+#: Colors of pseudo-classes (semantic colorization): PALETTE, then twelve more, then cycled.
+CLASS_PALETTE = np.concatenate([PALETTE, np.array(
+    [[250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200],
+     [128, 0, 0], [170, 255, 195], [128, 128, 0], [255, 215, 180], [0, 0, 128],
+     [128, 128, 128], [255, 255, 255]], np.uint8)])
+
+
 def label_image(labels: np.ndarray) -> np.ndarray:
     """An (h, w) label map as colors (reference i in PALETTE[i])."""
     return PALETTE[np.asarray(labels) % len(PALETTE)]
+
+
+def class_overlay(img, classes: np.ndarray, height: int = 256) -> np.ndarray:
+    """``img`` at ``height`` tinted by its pseudo-class map (CLASS_PALETTE), which is resampled
+    by nearest cell: the class of every region, with the picture still recognisable."""
+    from .labels import resample_labels
+
+    base = _height(img, height).astype(np.float32)
+    cls = resample_labels(np.asarray(classes), base.shape[:2])
+    tint = CLASS_PALETTE[cls % len(CLASS_PALETTE)].astype(np.float32)
+    return (0.4 * base + 0.6 * tint).round().astype(np.uint8)
+
+
+def class_legend(count: int, height: int = 256) -> np.ndarray:
+    """A column of swatches captioned with the class ids 0 .. count - 1."""
+    from PIL import Image, ImageDraw
+
+    row = max(12, min(24, height // max(count, 1)))
+    canvas = Image.new("RGB", (64, max(height, row * count)), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for k in range(count):
+        y = k * row
+        draw.rectangle([4, y + 2, 4 + row - 4, y + row - 2],
+                       fill=tuple(int(v) for v in CLASS_PALETTE[k % len(CLASS_PALETTE)]),
+                       outline=(0, 0, 0))
+        draw.text((row + 6, y + max(0, row // 2 - 6)), str(k), fill=(0, 0, 0))
+    return np.asarray(canvas)
+
+
+def classes_picture(src, refs, classes, ref_classes, *, ref_names=None) -> np.ndarray:
+    """The target's and the references' pseudo-classes side by side with a legend of the
+    ids, which ``class_map`` / ``--class-map`` take."""
+    names = ref_names or [f"reference {i + 1}" for i in range(len(refs))]
+    height = 256
+    count = int(max([np.max(classes)] + [np.max(c) for c in ref_classes])) + 1
+    panels = [_label(class_overlay(src, classes, height), "target classes")]
+    panels += [_label(class_overlay(r, c, height), f"{n} classes")
+               for r, c, n in zip(refs, ref_classes, names)]
+    legend = class_legend(count, height)
+    panels.append(_label(legend, "class"))
+    tallest = max(p.shape[0] for p in panels)
+    panels = [np.pad(p, ((0, tallest - p.shape[0]), (0, 0), (0, 0)), constant_values=255) for p in panels]
+    gap = np.full((tallest, 8, 3), 255, np.uint8)
+    return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
 
 
 def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
@@ -89,7 +140,8 @@ def write_colorize_report(folder, report: dict, *, src=None, refs=None, result=N
                           ref_names=None) -> list:
     """Pictures of an exemplar colorization: the references' colors warped onto the target,
     the confidence, (several references) which reference colored which pixel and, given the
-    images, the overview of write_report."""
+    images, the overview of write_report and (semantic) the pseudo-classes of the target and
+    the references with their ids."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_image(folder / "warped.png", _u8(report["warped"]), overwrite=True),
@@ -99,4 +151,7 @@ def write_colorize_report(folder, report: dict, *, src=None, refs=None, result=N
             src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"))), overwrite=True))
     if "labels" in report and np.max(report["labels"]) > 0:
         written.append(write_image(folder / "labels.png", label_image(report["labels"]), overwrite=True))
+    if "classes" in report and src is not None:  # semantic: the ids a class map takes
+        written.append(write_image(folder / "classes.png", classes_picture(
+            src, refs, report["classes"], report["ref_classes"], ref_names=ref_names), overwrite=True))
     return written
