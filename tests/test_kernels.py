@@ -231,3 +231,37 @@ def test_lab_affine_to_srgb_matches_two_steps():
     scale, shift = np.array([0.8, 1.3, 0.5], np.float32), np.array([5.0, -3.0, 10.0], np.float32)
     np.testing.assert_allclose(_C.lab_affine_to_srgb(lab, scale, shift),
                                _C.lab_to_srgb(lab * scale + shift), atol=1e-6)
+
+
+def test_arrays_that_went_through_pickle_are_accepted(astronaut, coffee):
+    """Arrays sent through pickle (multiprocessing, joblib) carry an equal dtype object that
+    is not NumPy's own; the kernels compared dtypes by identity and refused them (idt: "x must
+    be a writable C-contiguous float32 array"). The same results as with the originals."""
+    import pickle
+
+    import scipy.sparse as sp
+
+    from transfer import nnf
+    from transfer.local_affine import wls_smooth
+    from transfer.testing import conv_features
+
+    def roundtrip(x):
+        return pickle.loads(pickle.dumps(x))
+
+    src = astronaut[::4, ::4].astype(np.float32) / 255
+    assert roundtrip(src).dtype is not np.dtype(np.float32)  # what the test is about
+    np.testing.assert_array_equal(transfer.idt(roundtrip(src), coffee), transfer.idt(src, coffee))
+    a = conv_features(astronaut, 16, (24, 24), gray=True)
+    b = conv_features(coffee, 16, (24, 24), gray=True)
+    field = nnf.patchmatch(a, b, iters=2)
+    again = nnf.patchmatch(roundtrip(a), roundtrip(b), init=roundtrip(field), iters=2)
+    np.testing.assert_array_equal(again.nnf, nnf.patchmatch(a, b, init=field, iters=2).nnf)
+    values = rng(2).random((16, 16, 2))
+    guide = rng(3).random((16, 16))
+    np.testing.assert_array_equal(wls_smooth(roundtrip(values), roundtrip(guide), lam=0.1),
+                                  wls_smooth(values, guide, lam=0.1))
+    lap = sp.eye(4, format="csr") * 2.0
+    x = roundtrip(np.zeros((4, 1, 1)))
+    _C.pcg(lap.indptr.astype(np.int64), lap.indices.astype(np.int32), lap.data, np.zeros((4, 1, 1, 1)),
+           np.ones((4, 1, 1)), x, 1e-10, 10)
+    np.testing.assert_allclose(x.ravel(), 0.5)

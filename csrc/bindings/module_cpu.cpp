@@ -28,9 +28,17 @@ void require(bool ok, const std::string& msg) {
   if (!ok) throw py::value_error(msg);
 }
 
+// Whether a's elements are T. NumPy compares dtypes by equivalence: an array's dtype can be an
+// equal object other than NumPy's own (arrays that went through pickle, and thus
+// multiprocessing, have one), so identity (dtype().is) would refuse a valid array.
+template <class T>
+bool has_dtype(const py::array& a) {
+  return py::isinstance<py::array_t<T>>(a);
+}
+
 // A float32, C-contiguous, writable array that a kernel updates in place (no silent copy).
 float* inplace_float(py::array& a, const char* name) {
-  require(a.dtype().is(py::dtype::of<float>()) && (a.flags() & py::array::c_style) && a.writeable(),
+  require(has_dtype<float>(a) && (a.flags() & py::array::c_style) && a.writeable(),
           std::string(name) + " must be a writable C-contiguous float32 array");
   return static_cast<float*>(a.mutable_data());
 }
@@ -104,7 +112,7 @@ void check_field_range(const carray<int32_t>& field, py::ssize_t h, py::ssize_t 
 }
 
 int* inplace_field(py::array& field, int ha, int wa, const char* name) {
-  require(field.dtype().is(py::dtype::of<int32_t>()) && (field.flags() & py::array::c_style) &&
+  require(has_dtype<int32_t>(field) && (field.flags() & py::array::c_style) &&
               field.writeable(), std::string(name) + " must be a writable C-contiguous int32 array");
   require(field.ndim() == 3 && field.shape(0) == ha && field.shape(1) == wa && field.shape(2) == 2,
           std::string(name) + " must have shape (ha, wa, 2)");
@@ -379,7 +387,7 @@ PYBIND11_MODULE(_C, m) {
     const int m = static_cast<int>(b.shape(1)), k = static_cast<int>(b.shape(2));
     require(m >= 1 && k >= 1 && m * k <= transfer::solve::kMaxWidth,
             "b must have m, k >= 1 and m * k <= 16");
-    require(x.dtype().is(py::dtype::of<double>()) && (x.flags() & py::array::c_style) &&
+    require(has_dtype<double>(x) && (x.flags() & py::array::c_style) &&
                 x.writeable() && x.ndim() == 3 && x.shape(0) == n && x.shape(1) == m &&
                 x.shape(2) == k, "x must be a writable C-contiguous float64 array shaped like b");
     require(block.ndim() == 4 && block.shape(0) == n && block.shape(1) == m &&
