@@ -124,6 +124,16 @@ def test_dtype_policy(method, dtype, astronaut, coffee):
 
 
 @pytest.mark.parametrize("method", METHOD_NAMES)
+def test_big_endian_input_is_the_same_image(method, astronaut, coffee):
+    """Big-endian arrays (FITS files, raw network-order buffers) hold the same values: the
+    same result, in the native dtype (before, '>u2' was refused as not uint16)."""
+    src = astronaut.astype(np.uint16) * 257
+    out = METHODS[method](src.astype(">u2"), coffee.astype(">f4") / 255)
+    assert out.dtype == np.uint16 and out.dtype.isnative
+    np.testing.assert_array_equal(out, METHODS[method](src, coffee.astype(np.float32) / 255))
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
 def test_alpha_is_carried_and_transparent_pixels_ignored(method, astronaut, coffee):
     # (idt without regrain: the grain reduction is a spatial solve that sees all pixels)
     f = partial(METHODS[method], regrain=False) if method == "idt" else METHODS[method]

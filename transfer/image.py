@@ -55,6 +55,8 @@ def check_array(img, name: str) -> np.ndarray:
             img = np.asarray(img)
         else:
             raise TypeError(f"{name} must be a NumPy array, got {type(img).__name__}")
+    if not img.dtype.isnative:  # big-endian data (FITS, raw buffers): the same values, native
+        img = img.astype(img.dtype.newbyteorder("="))
     if img.dtype == np.bool_ or not (img.dtype in (np.uint8, np.uint16) or img.dtype.kind == "f"):
         raise TypeError(
             f"{name} has dtype {img.dtype}; expected uint8, uint16 or floating point in [0, 1]"
