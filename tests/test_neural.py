@@ -129,22 +129,25 @@ def test_reference_at_twice_the_resolution_is_matched_at_the_source_scale(scene)
 
 
 def test_context_lowers_the_error_where_the_reference_shows_the_scene(scene):
-    """context appends level 3's features to level 2's before matching: on the overlapping
-    view (6.37 -> 5.66 when written, with the centred features; 6.96 -> 6.01 without), and
-    with two partial views of it (6.36 -> 5.35; 7.02 -> 5.60)."""
+    """context appends level 3's features to level 2's before matching: lower error on the
+    overlapping view and with two partial views of it. Since the affine solves start from
+    the coarser level's models (and end near convergence) the gain is small: 4.25 -> 4.23
+    and 4.12 -> 4.06 (when written, with the box-statistics start, 6.37 -> 5.66 and
+    6.36 -> 5.35)."""
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]
     for refs in (ref, parts):
         plain = ciede(neural_transfer(src, refs, progress=False), truth)
         context = ciede(neural_transfer(src, refs, progress=False, context=0.5), truth)
-        assert context < 0.95 * plain, (plain, context)
+        assert context < plain, (plain, context)
 
 
 def test_centred_features_lower_the_error(scene):
     """Matching on features centred on the images' joint mean (the default) against the plain
     unit-length features of the paper: on the overlapping view 6.96 -> 6.37 when written,
-    with two partial views 7.02 -> 6.36."""
+    with two partial views 7.02 -> 6.36 (with the warm-started affine solves, 4.77 -> 4.25
+    and 4.53 -> 4.12)."""
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]
@@ -152,6 +155,29 @@ def test_centred_features_lower_the_error(scene):
         plain = ciede(neural_transfer(src, refs, progress=False, center=False), truth)
         centred = ciede(neural_transfer(src, refs, progress=False), truth)
         assert centred < 0.95 * plain, (plain, centred)
+
+
+def test_affine_solves_start_from_the_coarser_level(scene, monkeypatch):
+    """Each level's affine solve starts from the coarser level's models: its 300 steps end
+    nearer the converged models than from the box statistics, and the error to the truth
+    is lower (4.25 against 6.37 on this scene when written; on benchmarks/quality 4.97
+    against 6.02)."""
+    import transfer.neural as neural
+    from transfer import local_affine as la
+
+    src, ref, truth = scene
+    starts = []
+
+    def recording(*args, **kwargs):
+        starts.append(kwargs.get("x0"))
+        return la.local_affine(*args, **kwargs)
+
+    monkeypatch.setattr(neural, "local_affine", recording)
+    warm = ciede(neural_transfer(src, ref, progress=False), truth)
+    assert starts[0] is None and all(x is not None for x in starts[1:]) and len(starts) == 4
+    monkeypatch.setattr(neural, "local_affine", lambda *a, **k: la.local_affine(*a, **{**k, "x0": None}))
+    cold = ciede(neural_transfer(src, ref, progress=False), truth)
+    assert warm < 0.9 * cold, (warm, cold)
 
 
 def test_context_bad_values(scene):
