@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, hsv2rgb, rgb2hsv, rgb2lab
+from skimage.metrics import structural_similarity
 
 import transfer
 from transfer.errors import InputError
@@ -129,25 +130,23 @@ def test_reference_at_twice_the_resolution_is_matched_at_the_source_scale(scene)
 
 
 def test_context_lowers_the_error_where_the_reference_shows_the_scene(scene):
-    """context appends level 3's features to level 2's before matching: lower error on the
-    overlapping view and with two partial views of it. Since the affine solves start from
-    the coarser level's models (and end near convergence) the gain is small: 4.25 -> 4.23
-    and 4.12 -> 4.06 (when written, with the box-statistics start, 6.37 -> 5.66 and
-    6.36 -> 5.35)."""
+    """context appends level 3's features to level 2's before matching: on the overlapping
+    view (6.37 -> 5.66 when written, with the centred features; 6.96 -> 6.01 without), and
+    with two partial views of it (6.36 -> 5.35; 7.02 -> 5.60). (With warm_start the gain is
+    small: 4.25 -> 4.23 and 4.12 -> 4.06.)"""
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]
     for refs in (ref, parts):
         plain = ciede(neural_transfer(src, refs, progress=False), truth)
         context = ciede(neural_transfer(src, refs, progress=False, context=0.5), truth)
-        assert context < plain, (plain, context)
+        assert context < 0.95 * plain, (plain, context)
 
 
 def test_centred_features_lower_the_error(scene):
     """Matching on features centred on the images' joint mean (the default) against the plain
     unit-length features of the paper: on the overlapping view 6.96 -> 6.37 when written,
-    with two partial views 7.02 -> 6.36 (with the warm-started affine solves, 4.77 -> 4.25
-    and 4.53 -> 4.12)."""
+    with two partial views 7.02 -> 6.36."""
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]
@@ -157,11 +156,12 @@ def test_centred_features_lower_the_error(scene):
         assert centred < 0.95 * plain, (plain, centred)
 
 
-def test_affine_solves_start_from_the_coarser_level(scene, monkeypatch):
-    """Each level's affine solve starts from the coarser level's models: its 300 steps end
-    nearer the converged models than from the box statistics, and the error to the truth
-    is lower (4.25 against 6.37 on this scene when written; on benchmarks/quality 4.97
-    against 6.02)."""
+def test_warm_start_follows_the_references_closer(scene, monkeypatch):
+    """warm_start: each level's affine solve starts from the coarser level's models (the
+    default, from box statistics, as the paper). Its solves end nearer convergence: with a
+    view of the same scene the error to the truth falls (6.37 -> 4.25 when written); with a
+    reference of other content the source's structure fades (SSIM of the lightness to the
+    source's 0.45 -> 0.34 when written), which is why it is not the default."""
     import transfer.neural as neural
     from transfer import local_affine as la
 
@@ -173,11 +173,16 @@ def test_affine_solves_start_from_the_coarser_level(scene, monkeypatch):
         return la.local_affine(*args, **kwargs)
 
     monkeypatch.setattr(neural, "local_affine", recording)
-    warm = ciede(neural_transfer(src, ref, progress=False), truth)
-    assert starts[0] is None and all(x is not None for x in starts[1:]) and len(starts) == 4
-    monkeypatch.setattr(neural, "local_affine", lambda *a, **k: la.local_affine(*a, **{**k, "x0": None}))
-    cold = ciede(neural_transfer(src, ref, progress=False), truth)
-    assert warm < 0.9 * cold, (warm, cold)
+    cold = neural_transfer(src, ref, progress=False)
+    assert len(starts) == 4 and all(x is None for x in starts)
+    warm = neural_transfer(src, ref, progress=False, warm_start=True)
+    assert starts[4] is None and all(x is not None for x in starts[5:]) and len(starts) == 8
+    assert ciede(warm, truth) < 0.9 * ciede(cold, truth), (ciede(warm, truth), ciede(cold, truth))
+    other = data.coffee()[::2, ::2]
+    lightness = [rgb2lab(neural_transfer(src, other, progress=False, warm_start=w))[..., 0]
+                 for w in (False, True)]
+    structure = [structural_similarity(rgb2lab(src)[..., 0], x, data_range=100) for x in lightness]
+    assert structure[0] > structure[1] + 0.05, structure
 
 
 def test_context_bad_values(scene):

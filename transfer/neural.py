@@ -84,7 +84,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    report: dict | None = None) -> np.ndarray:
+                    warm_start: bool = False, report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -106,8 +106,6 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         100, where the solve has not converged). Together, lambda_l = 0.02 and 300
         iterations lowered the mean CIEDE2000 to ground truth on four scenes of
         benchmarks/quality from 8.7 to 6.8 (local changes) and from 7.4 to 5.1 (global).
-        Each level after the first starts from the coarser level's models, which brings the
-        300 steps near convergence (mean over the 35 cases 6.02 -> 4.97).
     clusters : int
         Semantic clusters of the non-local term (0 disables it).
     seed : int
@@ -136,12 +134,23 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         alone). 0.5 lowered the mean CIEDE2000 of benchmarks/quality from 6.32 to 6.02 with
         the plain features, better on 25 of its 35 cases, where the references show the
         source's scene, from 6.02 to 5.87 with the centred ones, and from 4.97 to 4.89 with
-        the warm-started affine solves too (34 cases better); see docs/quality.md.
+        ``warm_start`` too (34 cases better); see docs/quality.md.
     center : bool
         Match on features centred on the joint mean of the source's and the references'
         (:func:`transfer.features.center_jointly`) rather than on the plain unit-length
         features of the paper (False). Default True: mean CIEDE2000 of benchmarks/quality
-        6.32 -> 6.02 (measured before the warm-started affine solves).
+        6.32 -> 6.02.
+    warm_start : bool
+        Start each level's affine solve from the coarser level's models, upsampled, instead
+        of the box statistics of the paper: the solves end near convergence, so the result
+        follows the guidance (the references' matched colors) more closely. Better where
+        the references show the source's scene (another view, a graded take, a frame of the
+        same shot): mean CIEDE2000 of benchmarks/quality 6.02 -> 4.97, 33 of 35 cases
+        better, at the same time. Worse where they only show other content in the wanted
+        colors: the solve then copies the guidance's patchwork and the source's own
+        structure fades (SSIM of the lightness to the source's, five such pairs at 512 px:
+        0.67 -> 0.53), which the unconverged solve from box statistics keeps. Hence off by
+        default.
     report : dict, optional
         Filled with intermediate pictures (guidance, confidence, labels per level) and the
         reference scales ("ref_scales").
@@ -226,14 +235,13 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         confidence = np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
         nu = (height * width) / (h * w)
         level_clusters = None if cluster_map is None else resample_labels(cluster_map, (h, w))
-        # Each finer level's solve starts from the coarser level's models, upsampled (nested
-        # iteration, as in multigrid): the conjugate gradient then ends near the converged
-        # models in its 300 steps, which the box-statistics start reaches only after about
-        # 1000. Measured on benchmarks/quality/run_quality.py: mean CIEDE2000 6.02 -> 4.97
-        # (33 of 35 cases better, the others within 0.01; 1000 steps from the box start:
-        # 4.97), and 4.91 -> 3.86 with its scenes at 512 px.
+        # warm_start: from the coarser level's models, upsampled (nested iteration, as in
+        # multigrid), the 300 steps end near the converged models, which the box-statistics
+        # start reaches only after about 1000 (benchmarks/quality: 4.97 either way); stopped
+        # early from the box statistics, the models stay nearer those, which keep the
+        # source's structure where the guidance is an unrelated patchwork.
         x0 = None
-        if prev_models is not None:
+        if warm_start and prev_models is not None:
             x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in prev_models)
         a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
                             lambda_nl=lambda_nl, clusters=level_clusters,

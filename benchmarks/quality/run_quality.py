@@ -18,7 +18,7 @@ import numpy as np
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from cases import build_cases  # noqa: E402
+from cases import build_cases, scenes  # noqa: E402
 
 import transfer  # noqa: E402
 
@@ -36,6 +36,7 @@ def methods():
     out = {
         "neural": lambda s, r: transfer.neural_transfer(s, r, progress=False),
         "neural, context 0.5": lambda s, r: transfer.neural_transfer(s, r, progress=False, context=0.5),
+        "neural, warm start": lambda s, r: transfer.neural_transfer(s, r, progress=False, warm_start=True),
         "transfer.idt": lambda s, r: transfer.idt(s, r),
         "transfer.mkl": lambda s, r: transfer.mkl(s, r),
         "transfer.reinhard": lambda s, r: transfer.reinhard(s, r),
@@ -108,17 +109,43 @@ def summary(cases, results) -> str:
     for case in cases:
         kind = case.name.split("/")[1]
         kinds.setdefault(kind, []).append(case)
-    lines = ["| case kind | neural | neural, context 0.5 | best peer (per case) | neural / best peer "
-             "| context 0.5 / best peer | best of ours classical |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    variants = [n for n in next(iter(results.values())) if n.startswith("neural")]
+    lines = ["| case kind | " + " | ".join(variants) + " | best peer (per case) | "
+             + " | ".join(f"{v} / best peer" for v in variants) + " | best of ours classical |",
+             "|---|" + "---:|" * (2 * len(variants) + 2)]
     for kind, cs in kinds.items():
-        neural = np.mean([results[c.name]["neural"] for c in cs])
-        context = np.mean([results[c.name]["neural, context 0.5"] for c in cs])
+        means = [np.mean([results[c.name][v] for c in cs]) for v in variants]
         peer = np.mean([min(results[c.name][p] for p in PEERS if p in results[c.name]) for c in cs])
         ours = np.mean([min(v for k, v in results[c.name].items() if k.startswith("transfer."))
                         for c in cs])
-        lines.append(f"| {kind} | {neural:.2f} | {context:.2f} | {peer:.2f} | {neural / peer:.2f} "
-                     f"| {context / peer:.2f} | {ours:.2f} |")
+        lines.append(f"| {kind} | " + " | ".join(f"{m:.2f}" for m in means) + f" | {peer:.2f} | "
+                     + " | ".join(f"{m / peer:.2f}" for m in means) + f" | {ours:.2f} |")
+    return "\n".join(lines)
+
+
+def structure(quick: bool = False) -> str:
+    """References of other content (each scene's view A recolored from the next scene's view
+    B, no ground truth): how much of the source's structure each method keeps, as the SSIM of
+    the result's CIELab lightness to the source's. A method that copies the matched
+    reference patches instead of recoloring the source scores low here."""
+    from skimage.metrics import structural_similarity
+
+    views = [(name, a, b) for name, a, b, _ in scenes()]
+    if quick:
+        views = views[:2]
+    ms = {k: v for k, v in methods().items() if k.startswith(("neural", "transfer."))}
+    scores = {k: [] for k in ms}
+    names = []
+    for (name, src, _), (other, _, ref) in zip(views, views[1:] + views[:1]):
+        names.append(f"{name} <- {other}")
+        light = rgb2lab(src)[..., 0]
+        for k, fn in ms.items():
+            out = rgb2lab(fn(src, [ref]))[..., 0]
+            scores[k].append(structural_similarity(light, out, data_range=100))
+    lines = ["| source <- reference | " + " | ".join(ms) + " |", "|---|" + "---:|" * len(ms)]
+    for i, n in enumerate(names):
+        lines.append(f"| {n} | " + " | ".join(f"{scores[k][i]:.3f}" for k in ms) + " |")
+    lines.append("| mean | " + " | ".join(f"{np.mean(scores[k]):.3f}" for k in ms) + " |")
     return "\n".join(lines)
 
 
@@ -131,6 +158,10 @@ def main():
     print(table(cases, results))
     print()
     print(summary(cases, results))
+    print()
+    print("Structure kept with references of other content (SSIM of the lightness to the source's):")
+    print()
+    print(structure(args.quick))
     print()
     print("median seconds per case: " + ", ".join(
         f"{k} {np.median(v):.3f}" for k, v in seconds.items()))
