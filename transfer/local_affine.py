@@ -166,11 +166,11 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         Starting point instead of the box statistics.
     prior : float
         Weight of the pull toward the box-statistics models (a0, b0) of :func:`box_affine`
-        with eps = PRIOR_EPS (the last term; 0: none). The data term fixes only a S + b at each pixel; how the
-        rest splits into gain a and offset b is otherwise left to the smoothness terms, and
-        where the guidance is a patchwork of unrelated matches they drive a toward 0 (the
-        result copies the guidance and loses the source's structure). A weak pull toward
-        the local gain sigma_G / sigma_S keeps it.
+        with eps = PRIOR_EPS (the last term; 0: none). The data term fixes only a S + b at
+        each pixel; how the rest splits into gain a and offset b is otherwise left to the
+        smoothness terms, and where the guidance is a patchwork of unrelated matches they
+        drive a toward 0 (the result copies the guidance and loses the source's structure).
+        A weak pull toward the local gain sigma_G / (sigma_S + eps) keeps it.
 
     Returns
     -------

@@ -133,13 +133,14 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         matching (a hypercolumn: 0, the default, matches on the finest level's features
         alone). 0.5 lowered the mean CIEDE2000 of benchmarks/quality from 6.32 to 6.02 with
         the plain features, better on 25 of its 35 cases, where the references show the
-        source's scene, from 6.02 to 5.87 with the centred ones, and from 4.97 to 4.89 with
-        ``keep_structure=0`` (34 cases better); see docs/quality.md.
+        source's scene, from 6.02 to 5.87 with the centred ones; with the converged affine
+        solves (``keep_structure``), 5.25 -> 5.16, and 4.97 -> 4.89 with ``keep_structure=0``
+        (33 and 34 cases better); see docs/quality.md.
     center : bool
         Match on features centred on the joint mean of the source's and the references'
         (:func:`transfer.features.center_jointly`) rather than on the plain unit-length
         features of the paper (False). Default True: mean CIEDE2000 of benchmarks/quality
-        6.32 -> 6.02.
+        6.32 -> 6.02 with the paper's affine solve, 5.53 -> 5.25 with the current one.
     keep_structure : float >= 0
         Weight of a pull of each pixel's affine models toward the local statistics of the
         source and the guidance (box statistics, gain sigma_G / (sigma_S + 0.01)), in units
