@@ -152,7 +152,7 @@ def test_options_a_method_does_not_use_are_refused(files, astronaut):
         ("old.png", ["--iterations", "3"], "--iterations does not apply to --method exemplar"),
         ("old.png", ["--method", "welsh", "--levels", "5", "4"], "--levels does not apply to --method welsh"),
         ("old.png", ["--class-map", "1:2"], "--class-map does not apply to --method exemplar (only to semantic)"),
-        ("old.png", ["--keep-structure", "0"], "--keep-structure does not apply to --method exemplar (only to neural)"),
+        ("old.png", ["--warm-start"], "--warm-start does not apply to --method exemplar (only to neural)"),
     ]
     before = digest(files)
     for src, options, message in cases:
@@ -235,12 +235,14 @@ def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
     assert not np.array_equal(out, neural_transfer(astronaut, chelsea, progress=False))
 
 
-def test_neural_keep_structure_reaches_the_transfer(files, astronaut, chelsea):
+def test_neural_warm_start_reaches_the_transfer(files, astronaut, chelsea):
     from transfer.neural import neural_transfer
 
-    out = check_option(files, "src.png", "ref2.png", "--keep-structure", "0", "-2",
-                       "keep_structure must be a finite number >= 0")
-    np.testing.assert_array_equal(out, neural_transfer(astronaut, chelsea, keep_structure=0, progress=False))
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--warm-start", "--out",
+            files / "w.png", "-q")
+    assert r.returncode == 0, r.stderr
+    np.testing.assert_array_equal(read_image(files / "w.png"),
+                                  neural_transfer(astronaut, chelsea, warm_start=True, progress=False))
 
 
 def test_colorization_passes_option(files, astronaut):

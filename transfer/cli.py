@@ -42,7 +42,7 @@ DEEP = ("neural", "exemplar", "semantic")  # the methods on deep correspondences
 OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
-    "ref_scale": DEEP, "context": DEEP, "report": DEEP, "keep_structure": ("neural",),
+    "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
@@ -102,11 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deep methods: weight of the coarser level's features in the "
                    "finest matching (default 0); about 0.5 helps when the references show the "
                    "same scene (another view or frame), not when they show similar content")
-    p.add_argument("--keep-structure", type=float, default=1.0, metavar="W",
-                   help="neural: how strongly the color models keep the source's own "
-                   "structure where the references show other content (default 1); 0 follows "
-                   "the references as closely as possible, best when they show the source's "
-                   "scene (another view, a graded take)")
+    p.add_argument("--warm-start", action="store_true",
+                   help="neural: start each level's color-model solve from the coarser level's "
+                   "models; the result follows the references more closely: better when they "
+                   "show the source's scene (another view, a graded take), worse when they only "
+                   "show other content (the source's structure fades)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -236,7 +236,7 @@ def run(args) -> Path:
         result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
                                  levels=args.levels, seed=args.seed, backend=args.device,
                                  ref_scale=args.ref_scale, context=args.context,
-                                 keep_structure=args.keep_structure,
+                                 warm_start=args.warm_start,
                                  strength=args.strength, max_size=args.max_size,
                                  progress=False if args.quiet else None,
                                  report=report)

@@ -129,26 +129,17 @@ def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.n
     return x
 
 
-#: eps of the box statistics that the prior pulls toward: the gain sigma_G / (sigma_S + eps)
-#: stays moderate where the source is flat (with the start's 1e-4 it reaches the cap of 4
-#: in a flat sky, and the pull amplifies noise there). Measured on benchmarks/quality with
-#: the default prior: mean CIEDE2000 5.98 with 1e-4, 5.25 with 1e-2, 5.23 with 3e-2, and
-#: structure kept with other content (SSIM) 0.72, 0.68, 0.64.
-PRIOR_EPS = 1e-2
-
-
 def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l: float = 0.125,
                  lambda_nl: float = 2.0, clusters=None, src_lab=None, iterations: int = 100,
-                 tol: float = 1e-6, x0=None, prior: float = 0.0):
+                 tol: float = 1e-6, x0=None):
     """Per-pixel affine color models (a, b) per Lab channel, minimising
 
         sum_p nu w_p (a_p S_p + b_p - G_p)^2
       + sum_p sum_{q in N4(p)} lambda_l / (|L_S(p) - L_S(q)|^1.2 + 1e-4) |(a, b)_p - (a, b)_q|^2
       + sum_p sum_{q in K(p)} (lambda_nl / 8) exp(1 - d_pq / 3) |(a, b)_p - (a, b)_q|^2
-      + sum_p nu prior |(a, b)_p - (a0, b0)_p|^2
 
     by conjugate gradient on the normal equations (Jacobi preconditioned; the three channels
-    at once, :func:`solve_systems`), started from box statistics or from ``x0``.
+    at once, :func:`solve_systems`), warm-started from box statistics.
 
     Parameters
     ----------
@@ -164,33 +155,24 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         Source in CIELab units, for the non-local distances (default: from src_unit).
     x0 : (a, b), optional
         Starting point instead of the box statistics.
-    prior : float
-        Weight of the pull toward the box-statistics models (a0, b0) of :func:`box_affine`
-        with eps = PRIOR_EPS (the last term; 0: none). The data term fixes only a S + b at
-        each pixel; how the rest splits into gain a and offset b is otherwise left to the
-        smoothness terms, and where the guidance is a patchwork of unrelated matches they
-        drive a toward 0 (the result copies the guidance and loses the source's structure).
-        A weak pull toward the local gain sigma_G / (sigma_S + eps) keeps it.
 
     Returns
     -------
     a, b : (h, w, 3) float32
     """
     system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
-                           lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0,
-                           prior=prior)
+                           lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
     x = solve_systems(*system, rtol=tol, maxiter=iterations)
     h, w = np.shape(src_unit)[:2]
     return (x[:, 0].reshape(h, w, 3).astype(np.float32), x[:, 1].reshape(h, w, 3).astype(np.float32))
 
 
 def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
-                  lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
+                  lambda_nl: float, clusters=None, src_lab=None, x0=None):
     """The normal equations of :func:`local_affine` as (lap, block, rhs, start) for
     :func:`solve_systems`: per channel c the unknowns (a, b) of every pixel,
-    [[w S^2 + L + r, w S], [w S, w + L + r]] (a, b) = (w S G + r a0, w G + r b0), with L
-    the smoothness and non-local Laplacian (shared by the channels), w = nu x confidence,
-    r = nu x prior and (a0, b0) the box statistics (eps = PRIOR_EPS)."""
+    [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
+    non-local Laplacian (shared by the channels) and w = nu x confidence."""
     s = np.asarray(src_unit, dtype=np.float64)
     g = np.asarray(guide_unit, dtype=np.float64)
     wgt = np.asarray(confidence, dtype=np.float64)
@@ -208,14 +190,9 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
     a0, b0 = box_affine(s, g) if x0 is None else x0
     dw = np.broadcast_to(nu * wgt.reshape(n, 1), (n, 3))
     sc, gc = s.reshape(n, 3), g.reshape(n, 3)
-    r = nu * prior
-    block = np.stack([np.stack([dw * sc * sc + r, dw * sc], 1), np.stack([dw * sc, dw + r], 1)], 1)
-    rhs = np.stack([dw * sc * gc, dw * gc], 1)
-    if prior:
-        anchor = box_affine(s, g, eps=PRIOR_EPS)
-        rhs = rhs + r * np.stack([anchor[0].reshape(n, 3), anchor[1].reshape(n, 3)], 1)
+    block = np.stack([np.stack([dw * sc * sc, dw * sc], 1), np.stack([dw * sc, dw], 1)], 1)
     start = np.stack([np.asarray(a0, np.float64).reshape(n, 3), np.asarray(b0, np.float64).reshape(n, 3)], 1)
-    return lap, block, rhs, start
+    return lap, block, np.stack([dw * sc * gc, dw * gc], 1), start
 
 
 def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: float = 1.2,

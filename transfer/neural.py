@@ -84,7 +84,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    keep_structure: float = 1.0, report: dict | None = None) -> np.ndarray:
+                    warm_start: bool = False, report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -133,27 +133,24 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         matching (a hypercolumn: 0, the default, matches on the finest level's features
         alone). 0.5 lowered the mean CIEDE2000 of benchmarks/quality from 6.32 to 6.02 with
         the plain features, better on 25 of its 35 cases, where the references show the
-        source's scene, from 6.02 to 5.87 with the centred ones; with the converged affine
-        solves (``keep_structure``), 5.25 -> 5.16, and 4.97 -> 4.89 with ``keep_structure=0``
-        (33 and 34 cases better); see docs/quality.md.
+        source's scene, from 6.02 to 5.87 with the centred ones, and from 4.97 to 4.89 with
+        ``warm_start`` too (34 cases better); see docs/quality.md.
     center : bool
         Match on features centred on the joint mean of the source's and the references'
         (:func:`transfer.features.center_jointly`) rather than on the plain unit-length
         features of the paper (False). Default True: mean CIEDE2000 of benchmarks/quality
-        6.32 -> 6.02 with the paper's affine solve, 5.53 -> 5.25 with the current one.
-    keep_structure : float >= 0
-        Weight of a pull of each pixel's affine models toward the local statistics of the
-        source and the guidance (box statistics, gain sigma_G / (sigma_S + 0.01)), in units
-        of 1e-4 of the data term (:func:`transfer.local_affine.local_affine`'s ``prior``).
-        The data term fixes only the result at each pixel; without the pull, wherever the
-        guidance is a patchwork of matches from other content, the models flatten the
-        source and copy the patchwork. Measured (benchmarks/quality/run_quality.py,
-        docs/quality.md): with references of the source's scene, mean CIEDE2000 over 35
-        cases 4.97 with 0, 5.25 with 1 (6.02 with the paper's solve, stopped after 300
-        steps from box statistics); with references of other content (five pairs at
-        512 px), SSIM of the result's lightness to the source's 0.53 with 0, 0.71 with 1
-        (0.67 the paper's). 0 suits references that show the source's scene (another view,
-        a graded take).
+        6.32 -> 6.02.
+    warm_start : bool
+        Start each level's affine solve from the coarser level's models, upsampled, instead
+        of the box statistics of the paper: the solves end near convergence, so the result
+        follows the guidance (the references' matched colors) more closely. Better where
+        the references show the source's scene (another view, a graded take, a frame of the
+        same shot): mean CIEDE2000 of benchmarks/quality 6.02 -> 4.97, 33 of 35 cases
+        better, at the same time. Worse where they only show other content in the wanted
+        colors: the solve then copies the guidance's patchwork and the source's own
+        structure fades (SSIM of the lightness to the source's, five such pairs at 512 px:
+        0.67 -> 0.53), which the unconverged solve from box statistics keeps. Hence off by
+        default.
     report : dict, optional
         Filled with intermediate pictures (guidance, confidence, labels per level) and the
         reference scales ("ref_scales").
@@ -173,7 +170,6 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
     check_ref_scale(ref_scale)
     context = check_weight("context", context)
-    keep_structure = check_weight("keep_structure", keep_structure)
     net = features.backbone(backbone, weights=weights)
     levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
     if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
@@ -239,17 +235,17 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         confidence = np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
         nu = (height * width) / (h * w)
         level_clusters = None if cluster_map is None else resample_labels(cluster_map, (h, w))
-        # Each finer level starts from the coarser level's models, upsampled (nested
-        # iteration, as in multigrid): its 300 steps then end near the converged models,
-        # which from box statistics (the paper's start) take about 1000. The paper's result
-        # depended on stopping early, which kept the models near the box statistics; the
-        # prior (keep_structure) now does that explicitly.
+        # warm_start: from the coarser level's models, upsampled (nested iteration, as in
+        # multigrid), the 300 steps end near the converged models, which the box-statistics
+        # start reaches only after about 1000 (benchmarks/quality: 4.97 either way); stopped
+        # early from the box statistics, the models stay nearer those, which keep the
+        # source's structure where the guidance is an unrelated patchwork.
         x0 = None
-        if prev_models is not None:
+        if warm_start and prev_models is not None:
             x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in prev_models)
         a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
                             lambda_nl=lambda_nl, clusters=level_clusters,
-                            iterations=cg_iterations, x0=x0, prior=1e-4 * keep_structure)
+                            iterations=cg_iterations, x0=x0)
         prev_models = (a, b)
         a_full = _C.resize_bilinear(a, height, width)
         b_full = _C.resize_bilinear(b, height, width)

@@ -36,8 +36,7 @@ def methods():
     out = {
         "neural": lambda s, r: transfer.neural_transfer(s, r, progress=False),
         "neural, context 0.5": lambda s, r: transfer.neural_transfer(s, r, progress=False, context=0.5),
-        "neural, keep_structure 0": lambda s, r: transfer.neural_transfer(s, r, progress=False,
-                                                                         keep_structure=0),
+        "neural, warm start": lambda s, r: transfer.neural_transfer(s, r, progress=False, warm_start=True),
         "transfer.idt": lambda s, r: transfer.idt(s, r),
         "transfer.mkl": lambda s, r: transfer.mkl(s, r),
         "transfer.reinhard": lambda s, r: transfer.reinhard(s, r),
