@@ -43,6 +43,14 @@ def _label(img: np.ndarray, text: str) -> np.ndarray:
     return np.asarray(canvas)
 
 
+def _side_by_side(panels) -> np.ndarray:
+    """RGB panels in a row, 8 white pixels apart, the shorter ones padded with white below."""
+    tallest = max(p.shape[0] for p in panels)
+    panels = [np.pad(p, ((0, tallest - p.shape[0]), (0, 0), (0, 0)), constant_values=255) for p in panels]
+    gap = np.full((tallest, 8, 3), 255, np.uint8)
+    return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
+
+
 #: Colors of pseudo-classes (semantic colorization): PALETTE, then twelve more, then cycled.
 CLASS_PALETTE = np.concatenate([PALETTE, np.array(
     [[250, 190, 212], [0, 128, 128], [220, 190, 255], [170, 110, 40], [255, 250, 200],
@@ -91,12 +99,8 @@ def classes_picture(src, refs, classes, ref_classes, *, ref_names=None) -> np.nd
     panels = [_label(class_overlay(src, classes, height), "target classes")]
     panels += [_label(class_overlay(r, c, height), f"{n} classes")
                for r, c, n in zip(refs, ref_classes, names)]
-    legend = class_legend(count, height)
-    panels.append(_label(legend, "class"))
-    tallest = max(p.shape[0] for p in panels)
-    panels = [np.pad(p, ((0, tallest - p.shape[0]), (0, 0), (0, 0)), constant_values=255) for p in panels]
-    gap = np.full((tallest, 8, 3), 255, np.uint8)
-    return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
+    panels.append(_label(class_legend(count, height), "class"))
+    return _side_by_side(panels)
 
 
 def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
@@ -113,8 +117,7 @@ def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
     panels = [_label(_height(src, height), "source")]
     panels += [_label(_height(r, height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
     panels.append(_label(_height(result, height), "result"))
-    gap = np.full((height + 22, 8, 3), 255, np.uint8)
-    return np.concatenate([p for panel in panels for p in (panel, gap)][:-1], axis=1)
+    return _side_by_side(panels)
 
 
 def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> list:
