@@ -16,7 +16,7 @@ from test_io import _bad_files, huge_png
 
 
 def run(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "transfer", *map(str, args)], capture_output=True,
                           text=True, cwd=cwd, env=env, timeout=120)
 

@@ -13,6 +13,7 @@ import pytest
 from skimage import data
 from skimage.color import hsv2rgb, rgb2hsv
 
+import transfer
 from transfer import _C, nnf
 from transfer.testing import conv_features
 
@@ -36,6 +37,7 @@ def features(shape):
 
 
 _exact_similarity = {}
+_cpu = {}  # shape -> (median seconds, pixel pairs multiplied) of the CPU entry
 
 
 def shape_id(shape):
@@ -72,6 +74,7 @@ def test_patchmatch_cpu(benchmark, shape):
     benchmark.name = "transfer patchmatch cpu (10 iterations)"
     benchmark.pedantic(run, rounds=5 if h <= 256 else 2, iterations=1, warmup_rounds=1)
     median = benchmark.stats.stats.median
+    _cpu[shape] = (median, result["pairs"])
     similarity = float(-result["dist"].mean())
     info = benchmark.extra_info
     info["pairs_per_pixel"] = result["pairs"] / (h * w)
@@ -80,6 +83,42 @@ def test_patchmatch_cpu(benchmark, shape):
     info["mean_similarity"] = similarity
     if shape in _exact_similarity:
         info["similarity_vs_exact"] = similarity / _exact_similarity[shape]
+
+
+@pytest.mark.skipif(not transfer.cuda_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
+def test_patchmatch_cuda(benchmark, shape):
+    """The same search on the GPU (the kernel bodies the CPU runs), host arrays in and out.
+
+    Times include the copies to and from the device, as `nnf.patchmatch(backend="cuda")` does
+    them. The CUDA kernels do not count their work; `gflops_at_cpu_pairs` uses the CPU entry's
+    count on the same inputs (same candidates and draws, so nearly the same work).
+    """
+    from transfer import _cuda
+
+    c, h, w = shape
+    a, b = features(shape)
+    fa, fb = nnf.normalize(a), nnf.normalize(b)
+    init = nnf.proportional_field((h, w), (h, w))
+    result = {}
+
+    def run():
+        field, dist = _cuda.patchmatch(fa, fb, init, 1, 10, max(h, w), 0)
+        result.update(field=field, dist=dist)
+
+    benchmark.group = f"nnf-{shape_id(shape)}"
+    benchmark.name = "transfer patchmatch cuda (10 iterations)"
+    benchmark.pedantic(run, rounds=5, iterations=1, warmup_rounds=1)
+    median = benchmark.stats.stats.median
+    similarity = float(-result["dist"].mean())
+    info = benchmark.extra_info
+    info["mean_similarity"] = similarity
+    if shape in _exact_similarity:
+        info["similarity_vs_exact"] = similarity / _exact_similarity[shape]
+    if shape in _cpu:
+        cpu_median, pairs = _cpu[shape]
+        info["speedup_vs_cpu"] = cpu_median / median
+        info["gflops_at_cpu_pairs"] = pairs * c * 2 / median / 1e9
 
 
 @pytest.mark.parametrize("shape", [s for s in SHAPES if s[0] == 64], ids=shape_id)

@@ -119,18 +119,16 @@ TRANSFER_HD const float* feature_at(const float* map, int w, int c, int y, int x
 // >= cutoff is returned instead of the exact value. Accepting or rejecting the candidate is
 // the same as with the exact value, so results do not change, only the work. Adds the
 // number of pixel pairs whose features were multiplied to *pairs (the work done).
+TRANSFER_HD int mini(int a, int b) { return a < b ? a : b; }
+
 TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
                                  float cutoff = 3.0e38f, int* pairs = nullptr) {
-  // offsets inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]
-  int dy0 = -m.half, dy1 = m.half, dx0 = -m.half, dx1 = m.half;
-  dy0 = dy0 < -ay ? -ay : dy0;
-  dy0 = dy0 < -by ? -by : dy0;
-  dy1 = dy1 > m.ha - 1 - ay ? m.ha - 1 - ay : dy1;
-  dy1 = dy1 > m.hb - 1 - by ? m.hb - 1 - by : dy1;
-  dx0 = dx0 < -ax ? -ax : dx0;
-  dx0 = dx0 < -bx ? -bx : dx0;
-  dx1 = dx1 > m.wa - 1 - ax ? m.wa - 1 - ax : dx1;
-  dx1 = dx1 > m.wb - 1 - bx ? m.wb - 1 - bx : dx1;
+  // offsets inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]. (Written as minima of the
+  // room on each side: the equivalent chain of `d = d < -y ? -y : d` updates was miscompiled
+  // by nvcc 13.0 at -O3 (wrong bounds, NaN distances at every clipped patch; found on an H100,
+  // correct with -Xptxas -O0).)
+  const int dy0 = -mini(m.half, mini(ay, by)), dy1 = mini(m.half, mini(m.ha - 1 - ay, m.hb - 1 - by));
+  const int dx0 = -mini(m.half, mini(ax, bx)), dx1 = mini(m.half, mini(m.wa - 1 - ax, m.wb - 1 - bx));
   const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
   Accumulator acc, *accs[1] = {&acc};
