@@ -6,7 +6,7 @@ from skimage import data
 from skimage.color import hsv2rgb, rgb2hsv
 
 import transfer
-from transfer import _reference as ref, nnf
+from transfer import _C, _reference as ref, nnf
 from transfer.errors import CudaUnavailableError, InputError
 from transfer.testing import conv_features
 
@@ -253,13 +253,34 @@ def test_cuda_backend_without_gpu():
 
 
 @requires_cuda
-def test_cuda_matches_cpu_quality(photo_pairs):
-    a, b = photo_pairs["motorcycle"]
+@pytest.mark.parametrize("c, shape_a, shape_b, half", [(16, (9, 11), (7, 13), 1), (64, (1, 1), (1, 1), 1),
+                                                     (24, (8, 30), (30, 8), 1), (5, (12, 12), (12, 12), 1),
+                                                     (40, (10, 9), (9, 10), 2)])
+def test_cuda_distances_match_cpu_at_every_pixel(c, shape_a, shape_b, half):
+    """The distances of one field, clipped patches (every border) and odd channel counts
+    (the 8-wide block and tail of the sums) included: the GPU's half-warp sums are the CPU's."""
+    from transfer import _cuda
+
+    r = rng(11)
+    a = nnf.normalize(r.standard_normal((c, *shape_a)).astype(np.float32))
+    b = nnf.normalize(r.standard_normal((c, *shape_b)).astype(np.float32))
+    field = np.stack([r.integers(0, shape_b[0], shape_a), r.integers(0, shape_b[1], shape_a)], -1).astype(np.int32)
+    _, gpu = _cuda.patchmatch(a, b, field, half, 0, 1, 0)  # no iteration: the field's distances
+    np.testing.assert_allclose(gpu, _C.field_distances(a, b, field, half), rtol=0, atol=2e-6)
+
+
+@requires_cuda
+@pytest.mark.parametrize("pair", ["motorcycle", "astronaut-coffee"])
+def test_cuda_gives_the_cpu_field(photo_pairs, pair):
+    """Same candidate draws, same 16-lane sums (a half-warp per pixel on the GPU): the same
+    field. On an H100 it was the CPU's to the bit at every benchmark shape; a processor
+    without FMA rounds its products differently, so a few ties may tip."""
+    a, b = photo_pairs[pair]
     cpu = nnf.patchmatch(a, b, backend="cpu")
     gpu = nnf.patchmatch(a, b, backend="cuda")
-    # same bodies, same random draws; float rounding (FMA) may tip a few comparisons
-    assert abs(gpu.similarity.mean() - cpu.similarity.mean()) < 1e-3
-    assert (gpu.nnf == cpu.nnf).all(axis=-1).mean() > 0.95
+    same = (gpu.nnf == cpu.nnf).all(axis=-1)
+    assert same.mean() >= 0.999
+    np.testing.assert_allclose(gpu.dist[same], cpu.dist[same], rtol=0, atol=1e-6)
 
 
 # ---- upsampling and voting ----------------------------------------------------------------------

@@ -36,6 +36,13 @@ def features(shape):
     return _cache[shape]
 
 
+def search_inputs(shape):
+    """The kernels' inputs: both maps normalised channel-last, and the initial field."""
+    _, h, w = shape
+    a, b = features(shape)
+    return nnf.normalize(a), nnf.normalize(b), nnf.proportional_field((h, w), (h, w))
+
+
 _exact_similarity = {}
 _cpu = {}  # shape -> (median seconds, pixel pairs multiplied) of the CPU entry
 
@@ -60,9 +67,7 @@ def test_exact(benchmark, shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_patchmatch_cpu(benchmark, shape):
     c, h, w = shape
-    a, b = features(shape)
-    fa, fb = nnf.normalize(a), nnf.normalize(b)
-    init = nnf.proportional_field((h, w), (h, w))
+    fa, fb, init = search_inputs(shape)
     result = {}
 
     def run():
@@ -88,18 +93,16 @@ def test_patchmatch_cpu(benchmark, shape):
 @pytest.mark.skipif(not transfer.cuda_available(), reason="needs a CUDA GPU")
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_patchmatch_cuda(benchmark, shape):
-    """The same search on the GPU (the kernel bodies the CPU runs), host arrays in and out.
+    """The same search on the GPU (a half-warp per pixel), host arrays in and out.
 
     Times include the copies to and from the device, as `nnf.patchmatch(backend="cuda")` does
     them. The CUDA kernels do not count their work; `gflops_at_cpu_pairs` uses the CPU entry's
-    count on the same inputs (same candidates and draws, so nearly the same work).
+    count on the same inputs (the same candidates, draws and early abandoning: the same work).
     """
     from transfer import _cuda
 
     c, h, w = shape
-    a, b = features(shape)
-    fa, fb = nnf.normalize(a), nnf.normalize(b)
-    init = nnf.proportional_field((h, w), (h, w))
+    fa, fb, init = search_inputs(shape)
     result = {}
 
     def run():

@@ -113,35 +113,54 @@ TRANSFER_HD const float* feature_at(const float* map, int w, int c, int y, int x
   return map + (static_cast<int64_t>(y) * w + x) * c;
 }
 
-// Patch distance, abandoned early against `cutoff` (the distance to beat): features have
-// unit length, so every remaining pixel pair adds at most 1 to the similarity sum; once even
-// that cannot bring the patch below cutoff (with a margin far above rounding), a bound
-// >= cutoff is returned instead of the exact value. Accepting or rejecting the candidate is
-// the same as with the exact value, so results do not change, only the work. Adds the
-// number of pixel pairs whose features were multiplied to *pairs (the work done).
 TRANSFER_HD int mini(int a, int b) { return a < b ? a : b; }
 
+// The patch offsets that fall inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]. (Written
+// as minima of the room on each side: the equivalent chain of `d = d < -y ? -y : d` updates
+// was miscompiled by nvcc 13.0 at its default optimisation, giving wrong bounds and NaN
+// distances at every clipped patch; found on an H100, right with -Xptxas -O0.)
+struct Window {
+  int dy0, dy1, dx0, dx1;
+  TRANSFER_HD int cols() const { return dx1 - dx0 + 1; }
+  TRANSFER_HD int count() const { return (dy1 - dy0 + 1) * cols(); }  // >= 1: the centre
+};
+
+TRANSFER_HD Window patch_window(const Maps& m, int ay, int ax, int by, int bx) {
+  return {-mini(m.half, mini(ay, by)), mini(m.half, mini(m.ha - 1 - ay, m.hb - 1 - by)),
+          -mini(m.half, mini(ax, bx)), mini(m.half, mini(m.wa - 1 - ax, m.wb - 1 - bx))};
+}
+
+// Early abandoning: features have unit length, so each of the `pixels_left` pixel pairs not
+// multiplied yet adds at most 1 to the similarity `sum`; the distance is then at least this.
+TRANSFER_HD float distance_bound(float sum, int pixels_left, int count) {
+  return -(sum + static_cast<float>(pixels_left)) / count;
+}
+
+// Whether a candidate whose distance is at least `bound` cannot beat `cutoff` (with a margin
+// far above rounding).
+TRANSFER_HD bool cannot_win(float bound, float cutoff) { return bound > cutoff + 1e-5f; }
+
+// Patch distance, abandoned early against `cutoff` (the distance to beat): once even perfect
+// remaining pixels could not bring the patch below cutoff, a bound >= cutoff is returned
+// instead of the exact value. Accepting or rejecting the candidate is the same as with the
+// exact value, so results do not change, only the work. Adds the number of pixel pairs whose
+// features were multiplied to *pairs (the work done).
 TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
                                  float cutoff = 3.0e38f, int* pairs = nullptr) {
-  // offsets inside both maps: dy in [dy0, dy1], dx in [dx0, dx1]. (Written as minima of the
-  // room on each side: the equivalent chain of `d = d < -y ? -y : d` updates was miscompiled
-  // by nvcc 13.0 at -O3 (wrong bounds, NaN distances at every clipped patch; found on an H100,
-  // correct with -Xptxas -O0).)
-  const int dy0 = -mini(m.half, mini(ay, by)), dy1 = mini(m.half, mini(m.ha - 1 - ay, m.hb - 1 - by));
-  const int dx0 = -mini(m.half, mini(ax, bx)), dx1 = mini(m.half, mini(m.wa - 1 - ax, m.wb - 1 - bx));
-  const int cols = dx1 - dx0 + 1, count = (dy1 - dy0 + 1) * cols;
+  const Window w = patch_window(m, ay, ax, by, bx);
+  const int cols = w.cols(), count = w.count();
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
   Accumulator acc, *accs[1] = {&acc};
-  for (int dy = dy0; dy <= dy1; ++dy) {
-    const float* brow[1] = {feature_at(m.b, m.wb, m.c, by + dy, bx + dx0)};
-    add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax + dx0), brow, 1, run, accs);
+  for (int dy = w.dy0; dy <= w.dy1; ++dy) {
+    const float* brow[1] = {feature_at(m.b, m.wb, m.c, by + dy, bx + w.dx0)};
+    add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax + w.dx0), brow, 1, run, accs);
     if (pairs) *pairs += cols;
-    if (dy < dy1) {
-      const float bound = -(acc.sum() + static_cast<float>((dy1 - dy) * cols)) / count;
-      if (bound > cutoff + 1e-5f) return bound;
+    if (dy < w.dy1) {
+      const float bound = distance_bound(acc.sum(), (w.dy1 - dy) * cols, count);
+      if (cannot_win(bound, cutoff)) return bound;
     }
   }
-  return -acc.sum() / count;  // count >= 1: the centre is inside both maps
+  return -acc.sum() / count;
 }
 
 // Whether the whole patch around (y, x) lies inside an h x w map.
@@ -170,8 +189,8 @@ TRANSFER_HD void patch_distances_batch(const Maps& m, int ay, int ax, const int*
     if (dy == m.half) break;
     int kept = 0;
     for (int i = 0; i < n_live; ++i) {
-      const float bound = -(live[i]->sum() + static_cast<float>((m.half - dy) * side)) / count;
-      if (bound > cutoff + 1e-5f) {
+      const float bound = distance_bound(live[i]->sum(), (m.half - dy) * side, count);
+      if (cannot_win(bound, cutoff)) {
         d[ids[i]] = bound;
       } else {
         live[kept] = live[i];
