@@ -1,6 +1,8 @@
 // Per-pixel bodies of deep-feature PatchMatch (He et al., after Barnes et al. 2009) and of
 // bidirectional-similarity voting, shared by the OpenMP loops (nnf_cpu.cpp) and the CUDA
-// kernels (nnf_cuda.cu).
+// kernels (nnf_cuda.cu). The GPU draws its candidates with these bodies and clips and bounds
+// its patches with them too, but splits each distance over a half-warp whose 16 lanes are
+// the Accumulator's (nnf_cuda.cu), so both produce the same field.
 //
 // Feature maps are channel-last (H, W, C) float32, L2-normalised per pixel. A field maps every
 // pixel of A to a pixel (y, x) of B, stored as int32 pairs. The patch distance between p in A
