@@ -238,11 +238,16 @@ def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
 def test_neural_warm_start_reaches_the_transfer(files, astronaut, chelsea):
     from transfer.neural import neural_transfer
 
-    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--warm-start", "--out",
-            files / "w.png", "-q")
-    assert r.returncode == 0, r.stderr
-    np.testing.assert_array_equal(read_image(files / "w.png"),
-                                  neural_transfer(astronaut, chelsea, warm_start=True, progress=False))
+    for flag, value in ((["--warm-start"], True), (["--warm-start", "auto"], "auto"),
+                        (["--warm-start", "off"], False)):
+        r = run("--src", files / "src.png", "--refs", files / "ref2.png", *flag, "--out",
+                files / "w.png", "--overwrite", "-q")
+        assert r.returncode == 0, r.stderr
+        np.testing.assert_array_equal(read_image(files / "w.png"),
+                                      neural_transfer(astronaut, chelsea, warm_start=value, progress=False))
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--warm-start", "maybe",
+            "--out", files / "x.png")
+    assert r.returncode == 2 and "invalid choice: 'maybe'" in r.stderr and not (files / "x.png").exists()
 
 
 def test_colorization_passes_option(files, astronaut):

@@ -185,6 +185,21 @@ def test_warm_start_follows_the_references_closer(scene, monkeypatch):
     assert structure[0] > structure[1] + 0.05, structure
 
 
+def test_warm_start_auto_decides_by_the_matches(scene):
+    """warm_start='auto': on with a view of the same scene (level-4 match similarity about
+    0.6 here), off with a photo of other content (about 0.3): then the same images as the
+    explicit choices."""
+    src, ref, _ = scene
+    for refs, expected in ((ref, True), (data.coffee()[::2, ::2], False)):
+        report = {}
+        auto = neural_transfer(src, refs, progress=False, warm_start="auto", report=report)
+        assert report["warm_start"] is expected, [lv["similarity"] for lv in report["levels"]]
+        np.testing.assert_array_equal(auto, neural_transfer(src, refs, progress=False, warm_start=expected))
+    for bad in ("yes", 2, None):
+        with pytest.raises(InputError, match="warm_start must be True, False or 'auto'"):
+            neural_transfer(src, ref, warm_start=bad)
+
+
 def test_context_bad_values(scene):
     src, ref, _ = scene
     for bad in (-0.5, float("nan"), "wide"):

@@ -102,11 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deep methods: weight of the coarser level's features in the "
                    "finest matching (default 0); about 0.5 helps when the references show the "
                    "same scene (another view or frame), not when they show similar content")
-    p.add_argument("--warm-start", action="store_true",
+    p.add_argument("--warm-start", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
                    help="neural: start each level's color-model solve from the coarser level's "
-                   "models; the result follows the references more closely: better when they "
-                   "show the source's scene (another view, a graded take), worse when they only "
-                   "show other content (the source's structure fades)")
+                   "models (on; the flag alone); the result follows the references more closely: "
+                   "better when they show the source's scene (another view, a graded take), worse "
+                   "when they only show other content (the source's structure fades). auto: on "
+                   "when the matches say the references show the source's scene. Default off")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -236,7 +237,7 @@ def run(args) -> Path:
         result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
                                  levels=args.levels, seed=args.seed, backend=args.device,
                                  ref_scale=args.ref_scale, context=args.context,
-                                 warm_start=args.warm_start,
+                                 warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
                                  strength=args.strength, max_size=args.max_size,
                                  progress=False if args.quiet else None,
                                  report=report)

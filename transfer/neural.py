@@ -35,6 +35,14 @@ STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
 #: upsampled, so it adds time and no information: its pyramid stops at level 2.
 DEFAULT_LEVELS = {"effnet-lite0": (5, 4, 3, 2), "vgg19": (5, 4, 3, 2, 1)}
 
+#: warm_start='auto': the mean match similarity (cosine of the source's centred features to
+#: the references' voted ones) at the second level from which the references count as
+#: showing the source's scene. Measured with effnet-lite0 at its level 4 (docs/quality.md):
+#: views and graded takes of the same scene 0.54-0.80 (256 to 1024 px); other photos 0.13-0.44
+#: (the highest at 1024 px), the other half of the same photo 0.21-0.36 (a half that is mostly
+#: one uniform sky, 0.59-0.60).
+WARM_START_MIN_SIMILARITY = {"effnet-lite0": 0.5}
+
 
 def search_radius(level: int, max_len: int) -> int:
     """Random-search radius at a level, in the level's cells (the authors' schedule)."""
@@ -84,7 +92,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    warm_start: bool = False, report: dict | None = None) -> np.ndarray:
+                    warm_start: bool | str = False, report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -150,10 +158,15 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         colors: the solve then copies the guidance's patchwork and the source's own
         structure fades (SSIM of the lightness to the source's, five such pairs at 512 px:
         0.67 -> 0.53), which the unconverged solve from box statistics keeps. Hence off by
-        default.
+        default. 'auto' decides from the matches themselves: on where the mean similarity of
+        the source's features to the references' matched ones at the second level (the
+        first with a coarser one) reaches :data:`WARM_START_MIN_SIMILARITY` (same scene),
+        off below (other content); effnet-lite0 only (its threshold), off with other
+        backbones. ``report["warm_start"]`` says what was done.
     report : dict, optional
-        Filled with intermediate pictures (guidance, confidence, labels per level) and the
-        reference scales ("ref_scales").
+        Filled with intermediate pictures (guidance, confidence, labels per level), each
+        level's mean match similarity, the reference scales ("ref_scales") and whether the
+        solves were warm-started ("warm_start").
 
     Returns
     -------
@@ -170,6 +183,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
     check_ref_scale(ref_scale)
     context = check_weight("context", context)
+    if not (isinstance(warm_start, (bool, np.bool_)) or warm_start == "auto"):
+        raise InputError(f"warm_start must be True, False or 'auto', got {warm_start!r}")
     net = features.backbone(backbone, weights=weights)
     levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
     if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
@@ -190,6 +205,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     cluster_map = None
     current = src_rgb
     a_full = b_full = prev_models = None
+    warm = None if warm_start == "auto" else bool(warm_start)  # None: decided at level 2 of `levels`
     for level in levels:
         with_context = bool(context) and level == levels[-1]
         now = (level, level + 1) if with_context else (level,)
@@ -240,8 +256,11 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         # start reaches only after about 1000 (benchmarks/quality: 4.97 either way); stopped
         # early from the box statistics, the models stay nearer those, which keep the
         # source's structure where the guidance is an unrelated patchwork.
+        similarity = float(-error.mean())
+        if warm is None and prev_models is not None:
+            warm = similarity >= WARM_START_MIN_SIMILARITY.get(backbone, np.inf)
         x0 = None
-        if warm_start and prev_models is not None:
+        if warm and prev_models is not None:
             x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in prev_models)
         a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
                             lambda_nl=lambda_nl, clusters=level_clusters,
@@ -261,7 +280,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         if report is not None:
             report.setdefault("levels", []).append({
                 "level": level, "guide": _rgb(np.clip(guide, 0, 1)), "confidence": confidence,
-                "labels": labels, "result": current})
+                "labels": labels, "result": current, "similarity": similarity})
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -272,4 +291,5 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         current = _rgb(np.clip(a_full * _unit_lab(s.rgb) + b_full, 0, 1))
     if report is not None:
         report["result"] = current
+        report["warm_start"] = bool(warm)
     return finish(s, current, strength)

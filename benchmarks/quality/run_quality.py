@@ -37,6 +37,8 @@ def methods():
         "neural": lambda s, r: transfer.neural_transfer(s, r, progress=False),
         "neural, context 0.5": lambda s, r: transfer.neural_transfer(s, r, progress=False, context=0.5),
         "neural, warm start": lambda s, r: transfer.neural_transfer(s, r, progress=False, warm_start=True),
+        "neural, warm start auto": lambda s, r: transfer.neural_transfer(s, r, progress=False,
+                                                                          warm_start="auto"),
         "transfer.idt": lambda s, r: transfer.idt(s, r),
         "transfer.mkl": lambda s, r: transfer.mkl(s, r),
         "transfer.reinhard": lambda s, r: transfer.reinhard(s, r),
