@@ -200,6 +200,19 @@ def test_warm_start_auto_decides_by_the_matches(scene):
             neural_transfer(src, ref, warm_start=bad)
 
 
+def test_report_overview_says_when_the_solves_were_warm_started(tmp_path):
+    from transfer.io import read_image
+    from transfer.report import overview, write_report
+
+    src, ref = data.astronaut()[::8, ::8], data.coffee()[::8, ::8]
+    for warm, caption in ((True, "result, warm start"), (False, "result")):
+        write_report(tmp_path / str(warm), src, [ref], src, {"warm_start": warm})
+        np.testing.assert_array_equal(read_image(tmp_path / str(warm) / "overview.png"),
+                                      overview(src, [ref], src, result_caption=caption))
+    assert not np.array_equal(read_image(tmp_path / "True" / "overview.png"),
+                              read_image(tmp_path / "False" / "overview.png"))
+
+
 def test_context_bad_values(scene):
     src, ref, _ = scene
     for bad in (-0.5, float("nan"), "wide"):

@@ -103,7 +103,7 @@ def classes_picture(src, refs, classes, ref_classes, *, ref_names=None) -> np.nd
     return _side_by_side(panels)
 
 
-def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
+def overview(src, refs, result, *, ref_names=None, scales=None, result_caption="result") -> np.ndarray:
     """Source, references (with their label colors and, where not 1, the scale they were
     matched at) and result side by side, captioned."""
     names = ref_names or [f"reference {i + 1}" for i in range(len(refs))]
@@ -116,7 +116,7 @@ def overview(src, refs, result, *, ref_names=None, scales=None) -> np.ndarray:
     height = 256
     panels = [_label(_height(src, height), "source")]
     panels += [_label(_height(r, height), caption(i, n)) for i, (r, n) in enumerate(zip(refs, names))]
-    panels.append(_label(_height(result, height), "result"))
+    panels.append(_label(_height(result, height), result_caption))
     return _side_by_side(panels)
 
 
@@ -129,7 +129,10 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
     def save(name, img):
         written.append(write_image(folder / name, _u8(img), overwrite=True))
 
-    save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales")))
+    # neural: whether the solves were warm-started (what warm_start='auto' chose)
+    caption = "result, warm start" if report.get("warm_start") else "result"
+    save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"),
+                                  result_caption=caption))
     for entry in report.get("levels", []):
         level = entry["level"]
         save(f"level{level}_guidance.png", entry["guide"])
