@@ -205,7 +205,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     cluster_map = None
     current = src_rgb
     a_full = b_full = prev_models = None
-    warm = None if warm_start == "auto" else bool(warm_start)  # None: decided at level 2 of `levels`
+    warm = None if warm_start == "auto" else bool(warm_start)  # None (auto): decided at the second of `levels`
     for level in levels:
         with_context = bool(context) and level == levels[-1]
         now = (level, level + 1) if with_context else (level,)
