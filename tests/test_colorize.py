@@ -221,10 +221,14 @@ def test_reference_scale_options(scene):
 
 def test_context_helps_where_the_reference_shows_the_same_scene(scene):
     """context appends the next coarser level's features to the finest level's: on a view
-    showing the right part of the same scene the error falls (5.85 -> 5.40 here)."""
+    showing the right part of the same scene the error falls (5.85 -> 5.40 here). Without
+    the classifier, which is about the colors, not the matches: with it this case gains more
+    from the classifier (5.85 -> 3.93) and then nothing from context (4.23), while the
+    benchmark's categories of the same scene still gain from both (docs/quality.md)."""
     gray, truth = scene
     right_part = data.astronaut()[::2, ::2][:224, 100:]
-    err = {c: deltaE_ciede2000(rgb2lab(colorize(gray, right_part, context=c)), rgb2lab(truth)).mean()
+    err = {c: deltaE_ciede2000(rgb2lab(colorize(gray, right_part, context=c, classifier=0)),
+                               rgb2lab(truth)).mean()
            for c in (0.0, 0.5)}
     assert err[0.5] < 0.97 * err[0.0], err
     out = colorize(gray, right_part, method="semantic", context=0.5, classes=4)

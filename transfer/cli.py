@@ -44,7 +44,7 @@ OPTION_METHODS = {
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
     "classes": ("semantic",), "class_map": ("semantic",),
-    "passes": ("exemplar", "semantic"),
+    "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
 }
 
@@ -112,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
                    "with --context)")
+    p.add_argument("--classifier", type=float, default=0.3, metavar="W",
+                   help="colorization (exemplar, semantic): weight of the colors of a classifier "
+                   "trained on the references, beside the matches' (default 0.3; 0 turns it off)")
     p.add_argument("--report", metavar="DIR",
                    help="deep methods: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence, the label maps and (semantic) "
@@ -216,7 +219,7 @@ def run(args) -> Path:
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
                            max_size=args.max_size, ref_scale=args.ref_scale, report=report,
-                           context=args.context, passes=args.passes,
+                           context=args.context, passes=args.passes, classifier=args.classifier,
                            progress=False if args.quiet else None)
             if args.levels:
                 options["levels"] = args.levels

@@ -145,13 +145,16 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
 def write_colorize_report(folder, report: dict, *, src=None, refs=None, result=None,
                           ref_names=None) -> list:
     """Pictures of an exemplar colorization: the references' colors warped onto the target,
-    the confidence, (several references) which reference colored which pixel and, given the
+    the confidence, the colors of the classifier trained on the references (when used),
+    (several references) which reference colored which pixel and, given the
     images, the overview of write_report and (semantic) the pseudo-classes of the target and
     the references with their ids."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     written = [write_image(folder / "warped.png", _u8(report["warped"]), overwrite=True),
                write_image(folder / "confidence.png", _u8(report["confidence"]), overwrite=True)]
+    if "classified" in report:
+        written.append(write_image(folder / "classified.png", _u8(report["classified"]), overwrite=True))
     if src is not None:
         written.append(write_image(folder / "overview.png", _u8(overview(
             src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"))), overwrite=True))

@@ -105,3 +105,32 @@ def test_stage_colors_on_pixel_grid(benchmark, images):
         return _fused_candidates(ref_ab, up, everywhere)
 
     run(benchmark, "colorize-512-stages", "warped colors on the pixel grid (carry + annealed mean)", colors)
+
+
+def test_end_to_end_without_classifier(benchmark, images):
+    gray, ref = images
+    run(benchmark, "colorize-512-end-to-end", "transfer colorize exemplar, classifier=0",
+        lambda: colorize(gray, ref, classifier=0))
+
+
+def test_stage_classifier(benchmark, images):
+    """The color classifier of one pass: hypercolumns of the reference's level-2 cells
+    (256 x 256) and their lightness, the fit (at most 4096 cells), the prediction for the
+    target's cells."""
+    from transfer.colorization import _classify, _lab
+    from transfer.chroma_classifier import hypercolumns, lightness_code
+
+    gray, ref = images
+    net = features.backbone("effnet-lite0")
+    levels = (5, 4, 3, 2)
+    tgt = {lv: f.numpy() for lv, f in net.features(np.repeat(gray[..., None], 3, axis=2), levels).items()}
+    rf = {lv: f.numpy() for lv, f in net.features(ref, levels).items()}
+    shape = tgt[2].shape[1:]
+    light = _lab(resize(np.repeat(gray[..., None], 3, axis=2), shape).astype(np.float32))[..., 0]
+
+    def classify():
+        cells = np.hstack([hypercolumns(tgt, levels, shape), lightness_code(light)])
+        return _classify(cells, [rf], [ref.astype(np.float32) / 255], levels, 2, 0)
+
+    run(benchmark, "colorize-512-stages", "color classifier (fit on the reference, predict the target)",
+        classify)
