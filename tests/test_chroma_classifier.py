@@ -47,6 +47,9 @@ def test_fit_is_deterministic_and_bounded():
     np.testing.assert_array_equal(a.weights, b.weights)
     # more cells than the budget: a sample of them, another one for another seed
     assert not np.array_equal(a.weights, cc.fit(x, ab, seed=4).weights)
+    whole, blocks = a.predict(x), a.predict(x, rows=1000)  # in blocks: the same up to rounding
+    np.testing.assert_allclose(blocks[0], whole[0], atol=1e-3)
+    np.testing.assert_allclose(blocks[1], whole[1], atol=1e-5)
     one_class = cc.fit(x[:10], np.tile([[12.0, -7.0]], (10, 1)))
     np.testing.assert_allclose(one_class.predict(x[:5])[0], [[12.0, -7.0]] * 5, atol=1e-4)
 

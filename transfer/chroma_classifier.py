@@ -59,15 +59,20 @@ class ChromaClassifier:
     mean: np.ndarray     # (D,) feature standardisation
     scale: np.ndarray    # (D,)
 
-    def predict(self, x: np.ndarray, temperature: float = 0.38):
+    def predict(self, x: np.ndarray, temperature: float = 0.38, rows: int = 16384):
         """The annealed mean of the class colors under the predicted distribution (Zhang et
         al. 2016: sides with the dominant color instead of averaging rivals to gray) and the
-        largest class probability, for each row of ``x``: ((n, 2), (n,)) float32."""
-        logp = log_softmax(self._logits(x), axis=1)
-        top = logp.max(axis=1, keepdims=True)
-        a = np.exp((logp - top) / temperature)
-        ab = (a @ self.colors) / a.sum(axis=1, keepdims=True)
-        return ab.astype(np.float32), np.exp(top[:, 0]).astype(np.float32)
+        largest class probability, for each row of ``x``: ((n, 2), (n,)) float32. ``rows``
+        at a time, so that the (n, classes) intermediates stay small for large images."""
+        ab = np.empty((len(x), 2), np.float32)
+        certainty = np.empty(len(x), np.float32)
+        for i in range(0, len(x), rows):
+            logp = log_softmax(self._logits(x[i:i + rows]), axis=1)
+            top = logp.max(axis=1, keepdims=True)
+            a = np.exp((logp - top) / temperature)
+            ab[i:i + rows] = (a @ self.colors) / a.sum(axis=1, keepdims=True)
+            certainty[i:i + rows] = np.exp(top[:, 0])
+        return ab, certainty
 
     def _logits(self, x):
         z = (np.asarray(x, np.float32) - self.mean) / self.scale

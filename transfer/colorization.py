@@ -355,21 +355,25 @@ def _fused_candidates(ref_ab: np.ndarray, field: np.ndarray, mask: np.ndarray,
 CERTAINTY_POWER = 4
 
 
-def _classify(cells, ref_feats, ref_rgbs, levels, finest, seed):
+def _classify(tgt_feats, lightness, ref_feats, ref_rgbs, levels, finest, seed):
     """Trains a :class:`~transfer.chroma_classifier.ChromaClassifier` on the cells of all
     references (their features at ``levels`` and their lightness; their ab at the finest
-    level's resolution) and predicts the target's ``cells``: ((n, 2) ab, (n,) certainty)."""
+    level's resolution) and predicts the target's cells (its features and ``lightness`` at
+    the finest level): ((n, 2) ab, (n,) certainty)."""
     from .neural import _resize
+
+    def cells(feats, light):
+        return np.hstack([chroma_classifier.hypercolumns(feats, levels, light.shape),
+                          chroma_classifier.lightness_code(light)])
 
     x, ab = [], []
     for feats, rgb in zip(ref_feats, ref_rgbs):
-        shape = feats[finest].shape[1:]
-        lab = _lab(_resize(rgb, shape))
-        x.append(np.hstack([chroma_classifier.hypercolumns(feats, levels, shape),
-                            chroma_classifier.lightness_code(lab[..., 0])]))
+        lab = _lab(_resize(rgb, feats[finest].shape[1:]))
+        x.append(cells(feats, lab[..., 0]))
         ab.append(lab[..., 1:].reshape(-1, 2))
     model = chroma_classifier.fit(np.concatenate(x), np.concatenate(ab), seed=seed)
-    return model.predict(cells)
+    del x  # (large images: the target's cells come next)
+    return model.predict(cells(tgt_feats, lightness))
 
 
 def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
@@ -499,9 +503,8 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
                 ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=beta)[mine]
         data_ab, data_weight = ab_level, confidence
         if classifier:  # the classifier's colors: a second data term, where it is sure
-            cells = np.hstack([chroma_classifier.hypercolumns(tgt_feats, levels, (h, w)),
-                               chroma_classifier.lightness_code(light_level * 100.0)])
-            predicted, certainty = _classify(cells, ref_feats, ref_rgbs, levels, finest, seed)
+            predicted, certainty = _classify(tgt_feats, light_level * 100.0, ref_feats, ref_rgbs,
+                                             levels, finest, seed)
             weight = classifier * certainty.reshape(h, w) ** CERTAINTY_POWER
             if absent is not None:  # classes no reference shows keep to propagation
                 weight[resample_labels(absent, (h, w))] = 0.0
