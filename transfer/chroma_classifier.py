@@ -85,11 +85,11 @@ def fit(x: np.ndarray, ab: np.ndarray, *, samples: int = 4096, weight_decay: flo
     (n, 2), on at most ``samples`` rows drawn with ``seed``; an L2 penalty of
     ``weight_decay`` on the standardised features' weights, L-BFGS (torch's) from zero: the
     problem is convex, so the result depends on the data, not on a random start."""
-    x = np.asarray(x, np.float64)
-    ab = np.asarray(ab, np.float64)
     if len(x) > samples:  # a fixed budget: the fit's cost does not grow with the image
         keep = np.sort(np.random.default_rng(seed).choice(len(x), samples, replace=False))
         x, ab = x[keep], ab[keep]
+    x = np.asarray(x, np.float64)
+    ab = np.asarray(ab, np.float64)
     side = int(round(230 / BIN))
     cell = np.clip(np.floor((ab + 115.0) / BIN).astype(np.int64), 0, side - 1)
     used, y = np.unique(cell[:, 0] * side + cell[:, 1], return_inverse=True)

@@ -217,7 +217,7 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         times the classifier's certainty to the 4th power. 0 turns it off. Measured on
         benchmarks/quality/run_colorization.py, 0 -> 0.3 (docs/quality.md):
         semantic-correspondence 8.46 -> 8.13, other-frame 9.57 -> 8.79, partial 5.11 ->
-        4.93, full 2.56 -> 2.51; about 0.26 s per pass at 512 x 512 (the fit uses at most
+        4.93, full 2.56 -> 2.51; about 0.25 s per pass at 512 x 512 (the fit uses at most
         4096 cells).
     seed, backend, weights, max_size : as :func:`transfer.neural_transfer`
     report : dict, optional

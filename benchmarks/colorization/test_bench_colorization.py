@@ -118,7 +118,6 @@ def test_stage_classifier(benchmark, images):
     (256 x 256) and their lightness, the fit (at most 4096 cells), the prediction for the
     target's cells."""
     from transfer.colorization import _classify, _lab
-    from transfer.chroma_classifier import hypercolumns, lightness_code
 
     gray, ref = images
     net = features.backbone("effnet-lite0")
@@ -127,10 +126,5 @@ def test_stage_classifier(benchmark, images):
     rf = {lv: f.numpy() for lv, f in net.features(ref, levels).items()}
     shape = tgt[2].shape[1:]
     light = _lab(resize(np.repeat(gray[..., None], 3, axis=2), shape).astype(np.float32))[..., 0]
-
-    def classify():
-        cells = np.hstack([hypercolumns(tgt, levels, shape), lightness_code(light)])
-        return _classify(cells, [rf], [ref.astype(np.float32) / 255], levels, 2, 0)
-
     run(benchmark, "colorize-512-stages", "color classifier (fit on the reference, predict the target)",
-        classify)
+        lambda: _classify(tgt, light, [rf], [ref.astype(np.float32) / 255], levels, 2, 0))
