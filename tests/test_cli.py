@@ -15,10 +15,13 @@ from conftest import ROOT
 from test_io import _bad_files, huge_png
 
 
+def _env():  # this checkout first, and whatever PYTHONPATH the run was given
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+
+
 def run(*args, cwd=None):
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     return subprocess.run([sys.executable, "-m", "transfer", *map(str, args)], capture_output=True,
-                          text=True, cwd=cwd, env=env, timeout=120)
+                          text=True, cwd=cwd, env=_env(), timeout=120)
 
 
 @pytest.fixture
@@ -283,3 +286,12 @@ def test_semantic_class_map_and_class_pictures(files, astronaut):
                             (["0:4"], "the reference class must be an integer in 0..3 (classes=4)")]:
         _assert_bad(run(*base, "--out", files / "c.png", "--class-map", *option), message)
     assert digest(files) == before
+
+
+def test_classical_methods_and_errors_do_not_load_torch():
+    """torch takes seconds to import: the CLI loads it only for the deep methods, so that a
+    classical transfer or a usage error answers at once."""
+    code = ("import sys, transfer.cli, transfer.colorization, transfer.classical; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
+    assert out.stdout.strip() == "False", out.stderr

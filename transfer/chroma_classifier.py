@@ -20,8 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 from scipy.special import log_softmax
 
 from ._native import _C
@@ -85,6 +83,9 @@ def fit(x: np.ndarray, ab: np.ndarray, *, samples: int = 4096, weight_decay: flo
     (n, 2), on at most ``samples`` rows drawn with ``seed``; an L2 penalty of
     ``weight_decay`` on the standardised features' weights, L-BFGS (torch's) from zero: the
     problem is convex, so the result depends on the data, not on a random start."""
+    import torch  # here, not at import: the CLI's classical methods and errors do without it
+    import torch.nn.functional as F
+
     if len(x) > samples:  # a fixed budget: the fit's cost does not grow with the image
         keep = np.sort(np.random.default_rng(seed).choice(len(x), samples, replace=False))
         x, ab = x[keep], ab[keep]
