@@ -27,7 +27,8 @@ METHOD_HELP = {
     "reinhard": "Reinhard et al. 2001: mean and standard deviation per CIELab channel",
     "histogram": "per-channel histogram (CDF) matching in RGB",
     "exemplar": "colorization of a gray source (default for gray sources): deep correspondences "
-    "to the references, their colors warped and propagated along the source's edges",
+    "to the references, their colors warped, joined by those of a classifier trained on the "
+    "references, and propagated along the source's edges",
     "semantic": "colorization of a gray source with matches confined to pseudo-classes shared "
     "with the references (--classes K)",
     "welsh": "colorization of a gray source by luminance statistics (Welsh et al. 2002)",
