@@ -221,9 +221,9 @@ def test_reference_scale_options(scene):
 
 def test_context_helps_where_the_reference_shows_the_same_scene(scene):
     """context appends the next coarser level's features to the finest level's: on a view
-    showing the right part of the same scene the error falls (5.85 -> 5.40 here). Without
+    showing the right part of the same scene the error falls (5.66 -> 5.40 here). Without
     the classifier, which is about the colors, not the matches: with it this case gains more
-    from the classifier (5.85 -> 3.93) and then nothing from context (4.23), while the
+    from the classifier (5.66 -> 3.93) and then nothing from context (4.23), while the
     benchmark's categories of the same scene still gain from both (docs/quality.md)."""
     gray, truth = scene
     right_part = data.astronaut()[::2, ::2][:224, 100:]
