@@ -9,7 +9,8 @@ from transfer import chroma_classifier as cc
 from transfer.cli import main
 from transfer.colorization import colorize
 from transfer.errors import InputError
-from transfer.scale import gray_of
+
+from test_colorize import gray_of as _gray
 
 
 def _clusters(n, seed):
@@ -64,10 +65,6 @@ def test_hypercolumns_and_lightness_code():
     assert code.shape == (3, cc.LIGHTNESS_CODES)
     assert code[0].argmax() == 0 and code[2].argmax() == cc.LIGHTNESS_CODES - 1
     assert code.max() == pytest.approx(1.0)
-
-
-def _gray(img):
-    return (np.clip(gray_of(img.astype(np.float32) / 255), 0, 1) * 255).round().astype(np.uint8)
 
 
 def test_classifier_helps_from_similar_content():
