@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax
 
+from . import nnf
 from ._native import _C
 
 #: ab bins of this width (CIELab units) are the classes
@@ -34,11 +35,7 @@ LIGHTNESS_CODES = 16
 def hypercolumns(feats: dict, levels, shape) -> np.ndarray:
     """Each level's (C, h, w) features, unit length per cell, resized bilinearly to ``shape``
     and stacked: (shape[0] * shape[1], sum of C) float32."""
-    cols = []
-    for lv in levels:
-        f = np.asarray(feats[lv], np.float32)
-        f = f / (np.linalg.norm(f, axis=0, keepdims=True) + 1e-6)
-        cols.append(_C.resize_bilinear(np.ascontiguousarray(f.transpose(1, 2, 0)), *shape))
+    cols = [_C.resize_bilinear(nnf.normalize(feats[lv]), *shape) for lv in levels]
     return np.concatenate(cols, axis=2).reshape(shape[0] * shape[1], -1)
 
 
