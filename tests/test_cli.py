@@ -98,6 +98,8 @@ def test_bad_input_files(files, astronaut):
     Image.fromarray(astronaut[..., 0]).save(files / "gray.png")
     cases = {name: text.split("\\")[0] for name, text in messages.items()}
     cases["huge.png"] = "declares 100000x100000 pixels"
+    Image.fromarray(np.dstack([astronaut, np.zeros(astronaut.shape[:2], np.uint8)])).save(files / "clear.png")
+    cases["clear.png"] = "fully transparent"  # named by its file, not by the library's "src"
     before = digest(files)
     _assert_bad(run("--src", files / "src.png", "--refs", files / "gray.png", "--out", files / "out.png"),
                 "gray.png", "grayscale")

@@ -195,7 +195,13 @@ def run(args) -> Path:
     from .image import channels
     from .io import read_image, write_image
 
-    src = read_image(args.src)
+    def read(path):
+        img = read_image(path)
+        if channels(img) in (2, 4) and not (img[..., -1] > 0).any():  # named by file, not "src"
+            raise InputError(f"{path}: is fully transparent (no pixel has alpha > 0)")
+        return img
+
+    src = read(args.src)
     gray = is_gray(src)
     method = args.method or ("exemplar" if gray else DEFAULT_METHOD)
     if gray and method not in COLORIZERS:
@@ -207,7 +213,7 @@ def run(args) -> Path:
     _check_options_apply(args, method)
     refs = []
     for r in args.refs:
-        ref = read_image(r)
+        ref = read(r)
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
