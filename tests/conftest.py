@@ -9,7 +9,8 @@ import transfer
 from transfer import _C
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# the project's shared photos: beside the checkout, or where TRANSFER_SHARED_DATA says
+SHARED_DATA = Path(os.environ.get("TRANSFER_SHARED_DATA", ROOT.parent / "shared" / "data"))
 
 #: Backends every kernel test runs on: the CPU always, CUDA where a GPU is usable.
 BACKENDS = ["cpu"] + (["cuda"] if transfer.cuda_available() else [])

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from transfer.io import read_image
+from transfer.lut import read_cube
 
 from conftest import ROOT
 from test_io import _bad_files, huge_png
@@ -73,6 +74,44 @@ def test_refuses_to_overwrite_an_input(files):
     assert digest(files) == before
 
 
+def test_save_a_look_as_lut_and_apply_it(files):
+    src, look = files / "src.png", files / "look.cube"
+    r = run("--src", src, "--refs", files / "ref1.jpg", "--method", "mkl", "--out", files / "direct.png",
+            "--save-lut", look, "--lut-size", "17")
+    assert r.returncode == 0, r.stderr
+    assert "LUT_3D_SIZE 17" in look.read_text()
+    r = run("--src", src, "--lut", look, "-q")  # default output: <stem>.lut.png
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    direct, via_lut = (read_image(files / n).astype(int) for n in ("direct.png", "src.lut.png"))
+    assert np.abs(direct - via_lut).mean() < 0.05  # an affine map survives the grid exactly
+    r = run("--src", src, "--lut", look, "--strength", "0", "--out", files / "none.png")
+    assert r.returncode == 0 and np.array_equal(read_image(files / "none.png"), read_image(src))
+    # idt's LUT leaves out the grain reduction, which looks at the image
+    r = run("--src", src, "--refs", files / "ref1.jpg", "--method", "idt", "--out", files / "i.png",
+            "--save-lut", files / "idt.cube")
+    assert r.returncode == 0 and read_cube(files / "idt.cube").shape == (33, 33, 33, 3)
+
+
+def test_lut_options_refused_where_they_do_not_apply(files):
+    src, ref, look = files / "src.png", files / "ref1.jpg", files / "look.cube"
+    look.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n" * 8)
+    before = digest(files)
+    _assert_bad(run("--src", src, "--refs", ref, "--save-lut", files / "n.cube"), "--save-lut",
+                "does not apply to --method neural")
+    _assert_bad(run("--src", src, "--refs", ref, "--method", "mkl", "--save-lut", files / "n.png"),
+                "n.png", ".cube")
+    _assert_bad(run("--src", src, "--refs", ref, "--method", "mkl", "--save-lut", look,
+                    "--out", files / "o.png"), "look.cube", "already exists")  # no image written either
+    _assert_bad(run("--src", src, "--refs", ref, "--method", "mkl", "--save-lut", files / "n.cube",
+                    "--lut-size", "300"), "--lut-size", "2 to 256")
+    _assert_bad(run("--src", src, "--lut", look, "--refs", ref), "--refs or --lut, not both")
+    _assert_bad(run("--src", src, "--lut", look, "--method", "mkl"), "--method does not go with it")
+    _assert_bad(run("--src", src, "--lut", look, "--ref-weights", "1"), "does not apply to --lut")
+    _assert_bad(run("--src", src, "--lut", ref), "ref1.jpg", "cannot be read")
+    _assert_bad(run("--src", src, "--lut", look, "--out", look, "--overwrite"), "unknown output format")
+    assert digest(files) == before
+
+
 def test_list_methods_help_version():
     r = run("--list-methods")
     assert r.returncode == 0 and all(m in r.stdout for m in ("neural", "idt", "mkl", "reinhard", "histogram"))
@@ -122,7 +161,7 @@ def test_bad_input_files(files, astronaut):
 def test_bad_usage(files):
     cases = [
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "magic"], "invalid choice"),
-        (["--src", files / "src.png"], "--src and --refs are required"),
+        (["--src", files / "src.png"], "--src and --refs (or --lut) are required"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "o.gifx"],
          "unknown output format"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "no" / "o.png"],

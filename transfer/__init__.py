@@ -4,6 +4,7 @@ Pipeline, from the bottom up:
   * native kernels (csrc/ -> ``transfer._C``, and ``transfer._cuda`` when built);
   * :mod:`transfer.color`: sRGB <-> CIELab on those kernels;
   * :mod:`transfer.classical`: global transfers (Reinhard, histogram, MKL, IDT);
+  * :mod:`transfer.lut`: a global transfer kept as a 3-D LUT (.cube) and applied elsewhere;
   * :mod:`transfer.nnf`: nearest-neighbour fields (PatchMatch, exact search, BDS voting);
   * :mod:`transfer.features`: deep feature backbones (EfficientNet-Lite0, VGG-19);
   * :mod:`transfer.local_affine`, :mod:`transfer.labels`: the color models and the
@@ -19,6 +20,7 @@ from .classical import histogram, idt, mkl, reinhard
 from .color import lab2rgb, rgb2lab
 from .errors import CudaUnavailableError, ImageReadError, InputError
 from .colorization import colorize
+from .lut import apply_lut, fit_lut
 from .neural import neural_transfer
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "histogram",
     "mkl",
     "idt",
+    "fit_lut",
+    "apply_lut",
     "neural_transfer",
     "colorize",
     "rgb2lab",

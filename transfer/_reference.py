@@ -81,6 +81,22 @@ def mid_quantile_map(src_counts, ref_counts, ref_weights, lo, hi):
                      for k in range(bins)])
 
 
+def lut3d_trilinear(lut: np.ndarray, rgb: np.ndarray) -> np.ndarray:
+    """A 3-D LUT (n, n, n, 3), lut[r, g, b], at colors rgb (m, 3): the 8 corners of each
+    color's cell weighted by the products of its fractions; colors clamped to [0, 1]."""
+    lut = np.asarray(lut, dtype=np.float64)
+    n = lut.shape[0]
+    out = np.zeros((len(rgb), 3))
+    for i, color in enumerate(np.asarray(rgb, dtype=np.float64)):
+        pos = np.clip(color, 0, 1) * (n - 1)
+        i0 = np.minimum(np.floor(pos).astype(int), n - 2)
+        f = pos - i0
+        for corner in np.ndindex(2, 2, 2):
+            weight = np.prod([f[k] if corner[k] else 1 - f[k] for k in range(3)])
+            out[i] += weight * lut[i0[0] + corner[0], i0[1] + corner[1], i0[2] + corner[2]]
+    return out
+
+
 def resize_bilinear(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     """Bilinear resize with pixel centers aligned, by explicit sample positions."""
     h, w = img.shape[:2]

@@ -83,12 +83,17 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     """
     s, rs, w, strength = _prepare(src, refs, weights, strength)
     lab = _lab(s)
-    mu_s, cov_s = _moments(s.visible(lab))
+    out = _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w))
+    return finish(s, out, strength)
+
+
+def _reinhard_fit(lab_src: np.ndarray, rs, w):
+    """Per-channel Lab scale and shift (float32) from the source's visible Lab pixels."""
+    mu_s, cov_s = _moments(lab_src)
     mu_r, cov_r = _pooled([_moments(r.visible(_lab(r))) for r in rs], w)
     scale = np.sqrt(np.diag(cov_r)) / np.maximum(np.sqrt(np.diag(cov_s)), _EPS)
     shift = mu_r - mu_s * scale
-    out = _C.lab_affine_to_srgb(lab, scale.astype(np.float32), shift.astype(np.float32))
-    return finish(s, out, strength)
+    return scale.astype(np.float32), shift.astype(np.float32)
 
 
 def _lab(img: Image) -> np.ndarray:
@@ -179,6 +184,17 @@ def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     Parameters and return value as :func:`reinhard`.
     """
     s, rs, w, strength = _prepare(src, refs, weights, strength)
+    at_levels, lo, hi = _histogram_fit(s, rs, w)
+    if s.dtype == np.uint8 and strength == 1.0:
+        lut = np.rint(np.clip(at_levels, 0.0, 1.0) * 255).astype(np.uint8)
+        return _C.apply_lut_u8(np.ascontiguousarray(s.raw), lut)
+    table = at_levels.astype(np.float32)  # constant over each level's bin
+    out = _C.apply_bin_map(s.rgb.reshape(-1, 3), table, table, lo, hi)
+    return finish(s, out.reshape(s.rgb.shape), strength)
+
+
+def _histogram_fit(s: Image, rs, w):
+    """Each channel's value at each level (3, levels), and the levels' bins' range."""
     levels = 256 if s.dtype == np.uint8 else 65536
     half = 0.5 / (levels - 1)  # one bin per level k / (levels - 1), centred on it
     lo, hi = [-half] * 3, [1.0 + half] * 3
@@ -190,12 +206,7 @@ def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     ref_counts = [_C.histogram(r.pixels(), levels, lo, hi) for r in rs]
     at_levels = np.stack([mid_quantile_map(src_counts[c], [rc[c] for rc in ref_counts], w, -half,
                                            1.0 + half) for c in range(3)])
-    if s.dtype == np.uint8 and strength == 1.0:
-        lut = np.rint(np.clip(at_levels, 0.0, 1.0) * 255).astype(np.uint8)
-        return _C.apply_lut_u8(np.ascontiguousarray(s.raw), lut)
-    table = at_levels.astype(np.float32)  # constant over each level's bin
-    out = _C.apply_bin_map(s.rgb.reshape(-1, 3), table, table, lo, hi)
-    return finish(s, out.reshape(s.rgb.shape), strength)
+    return at_levels, lo, hi
 
 
 # ---- Monge-Kantorovich linear -------------------------------------------------------------------
@@ -221,12 +232,18 @@ def mkl(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     Parameters and return value as :func:`reinhard`.
     """
     s, rs, w, strength = _prepare(src, refs, weights, strength)
+    t, offset = _mkl_fit(s, rs, w)
+    out = s.rgb.reshape(-1, 3) @ t + offset
+    return finish(s, out.reshape(s.rgb.shape), strength)
+
+
+def _mkl_fit(s: Image, rs, w):
+    """The affine map x -> x @ t + offset (float32) on row vectors of RGB."""
     mu_s, cov_s = _moments(s.pixels())
     mu_r, cov_r = _pooled([_moments(r.pixels()) for r in rs], w)
     t = mkl_matrix(cov_s, cov_r).astype(np.float32)
     offset = (mu_r - mu_s @ t.astype(np.float64)).astype(np.float32)
-    out = s.rgb.reshape(-1, 3) @ t + offset
-    return finish(s, out.reshape(s.rgb.shape), strength)
+    return t, offset
 
 
 # ---- Iterative distribution transfer ------------------------------------------------------------
@@ -292,6 +309,17 @@ def idt(
         As :func:`reinhard`.
     """
     s, rs, w, strength = _prepare(src, refs, weights, strength)
+    _, x, inverse = _idt_fit(s, rs, w, iterations, bins, seed)
+    out = np.clip(x if inverse is None else x[inverse], 0.0, 1.0).reshape(s.rgb.shape)
+    if regrain:
+        out = regrain_image(s.rgb, out)
+    return finish(s, out, strength)
+
+
+def _idt_fit(s: Image, rs, w, iterations, bins, seed):
+    """Runs IDT on the source's colors. Returns ``(steps, x, inverse)``: each iteration's 1-D
+    transfers ``(rotation, left, right, lo, hi)``, which :func:`_idt_replay` applies to any
+    colors, the source's colors after them, and ``inverse`` as :func:`distinct_colors`'."""
     if int(iterations) != iterations or iterations < 1:
         raise InputError(f"iterations must be a positive integer, got {iterations!r}")
     if int(bins) != bins or not 2 <= bins <= 1 << 16:
@@ -300,6 +328,7 @@ def idt(
     # pixel counts as weights: the same result, on far fewer points for 8-bit photos.
     x, x_weights, inverse = distinct_colors(s)
     ref_colors = [distinct_colors(r)[:2] for r in rs]
+    steps = []
     for rot in idt_rotations(int(iterations), seed):
         lo, hi = _C.idt_projected_range(x, x_weights, rot)
         for colors, counts in ref_colors:
@@ -312,11 +341,15 @@ def idt(
                 for a in range(3)]
         left = np.stack([m[0] for m in maps]).astype(np.float32)
         right = np.stack([m[1] for m in maps]).astype(np.float32)
+        steps.append((rot, left, right, lo, hi))
+        _idt_replay(steps[-1:], x)
+    return steps, x, inverse
+
+
+def _idt_replay(steps, x: np.ndarray) -> None:
+    """Moves the colors ``x`` ((N, 3) float32, C-contiguous) by IDT's steps, in place."""
+    for rot, left, right, lo, hi in steps:
         _C.idt_update(x, rot, left, right, lo, hi, 1.0)
-    out = np.clip(x if inverse is None else x[inverse], 0.0, 1.0).reshape(s.rgb.shape)
-    if regrain:
-        out = regrain_image(s.rgb, out)
-    return finish(s, out, strength)
 
 
 #: Images with at least this many pixels are reduced to their distinct colors (below it the
@@ -379,3 +412,42 @@ def _regrain_level(out, original, transferred, iterations, level, smoothness):
 
 
 METHODS = {"reinhard": reinhard, "histogram": histogram, "mkl": mkl, "idt": idt}
+
+
+def color_map(src, refs, *, method: str = "mkl", weights=None, iterations: int = 10,
+              bins: int = 300, seed: int = 0):
+    """The transfer that ``method`` fits between ``src`` and ``refs``, as a function of color.
+
+    Every classical method maps each color alike wherever it is in the image, so its transfer
+    can be applied to other images or colors (a grading look, the frames of a shot; see
+    :mod:`transfer.lut`). ``iterations``, ``bins`` and ``seed`` are IDT's; its grain reduction
+    looks at the image, not the color, and is not part of the map.
+
+    Returns
+    -------
+    callable
+        ``f(rgb)``: float32 RGB in [0, 1], shape (N, 3) -> the transferred colors (N, 3),
+        float32, not clipped. On the source's own colors it gives what the method does to the
+        source (for ``histogram``, at the source's levels: 256 for 8-bit sources, else 65536).
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}")
+    s, rs, w, _ = _prepare(src, refs, weights, 1.0)
+    if method == "reinhard":
+        scale, shift = _reinhard_fit(s.visible(_lab(s)), rs, w)
+        return lambda x: _C.lab_affine_to_srgb(_C.srgb_to_lab(x), scale, shift)
+    if method == "histogram":
+        at_levels, lo, hi = _histogram_fit(s, rs, w)
+        table = at_levels.astype(np.float32)
+        return lambda x: _C.apply_bin_map(np.ascontiguousarray(x), table, table, lo, hi)
+    if method == "mkl":
+        t, offset = _mkl_fit(s, rs, w)
+        return lambda x: x @ t + offset
+    steps = _idt_fit(s, rs, w, iterations, bins, seed)[0]
+
+    def replay(x):
+        x = np.array(x, dtype=np.float32, order="C")  # a copy: moved in place
+        _idt_replay(steps, x)
+        return x
+
+    return replay

@@ -47,6 +47,7 @@ OPTION_METHODS = {
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
+    "save_lut": CLASSICAL, "lut_size": CLASSICAL,
 }
 
 
@@ -64,6 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--src", metavar="SRC", help="source image to recolor")
     p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
+    p.add_argument("--lut", metavar="CUBE",
+                   help="apply this 3-D LUT (.cube, e.g. from --save-lut) to the source instead "
+                   "of a transfer (no --refs)")
     p.add_argument("--out", metavar="OUT",
                    help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
                    "next to the source")
@@ -120,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="deep methods: write pictures of the inputs and result, the "
                    "guidance or warped colors, the confidence, the label maps and (semantic) "
                    "the pseudo-classes to DIR")
+    p.add_argument("--save-lut", metavar="CUBE",
+                   help="classical methods: also write the transfer as a 3-D LUT (.cube) for "
+                   "other images, frames or grading software (idt: without its grain reduction)")
+    p.add_argument("--lut-size", type=int, default=33, metavar="N",
+                   help="classical methods: grid points per axis of --save-lut (2-256, default 33)")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -135,7 +144,7 @@ def _output_path(args, method: str) -> Path:
     src = Path(args.src)
     out = Path(args.out) if args.out else src.with_name(f"{src.stem}.{method}.png")
     output_format(out)
-    inputs = [Path(args.src), *map(Path, args.refs)]
+    inputs = [Path(args.src), *map(Path, args.refs or [args.lut])]
     for p in inputs:
         if p.exists() and out.exists() and os.path.samefile(p, out):
             raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
@@ -181,12 +190,23 @@ def _class_map(pairs) -> dict:
 
 
 def _check_options_apply(args, method: str) -> None:
-    """Refuses options given on the command line that ``method`` does not use."""
+    """Refuses options given on the command line that ``method`` (or "lut": --lut) does not use."""
     parser = build_parser()
+    what = "--lut" if method == "lut" else f"--method {method}"
     for dest, methods in OPTION_METHODS.items():
         if method not in methods and getattr(args, dest) != parser.get_default(dest):
             flag = "--" + dest.replace("_", "-")
-            raise InputError(f"{flag} does not apply to --method {method} (only to {', '.join(methods)})")
+            raise InputError(f"{flag} does not apply to {what} (only to {', '.join(methods)})")
+
+
+def _read(path):
+    from .image import channels
+    from .io import read_image
+
+    img = read_image(path)
+    if channels(img) in (2, 4) and not (img[..., -1] > 0).any():  # named by file, not "src"
+        raise InputError(f"{path}: is fully transparent (no pixel has alpha > 0)")
+    return img
 
 
 def run(args) -> Path:
@@ -195,13 +215,7 @@ def run(args) -> Path:
     from .image import channels
     from .io import read_image, write_image
 
-    def read(path):
-        img = read_image(path)
-        if channels(img) in (2, 4) and not (img[..., -1] > 0).any():  # named by file, not "src"
-            raise InputError(f"{path}: is fully transparent (no pixel has alpha > 0)")
-        return img
-
-    src = read(args.src)
+    src = _read(args.src)
     gray = is_gray(src)
     method = args.method or ("exemplar" if gray else DEFAULT_METHOD)
     if gray and method not in COLORIZERS:
@@ -213,7 +227,7 @@ def run(args) -> Path:
     _check_options_apply(args, method)
     refs = []
     for r in args.refs:
-        ref = read(r)
+        ref = _read(r)
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
@@ -260,9 +274,51 @@ def run(args) -> Path:
         return path
     options = {"weights": args.ref_weights, "strength": args.strength}
     if method == "idt":
-        options.update(seed=args.seed, iterations=args.iterations, regrain=not args.no_regrain)
-    result = classical.METHODS[method](src, refs, **options)
-    return write_image(out_path, result, overwrite=args.overwrite)
+        options.update(seed=args.seed, iterations=args.iterations)
+    lut_path = _lut_output_path(args, out_path) if args.save_lut else None
+    regrain = {"regrain": not args.no_regrain} if method == "idt" else {}
+    result = classical.METHODS[method](src, refs, **options, **regrain)
+    path = write_image(out_path, result, overwrite=args.overwrite)
+    if lut_path:  # fits the statistics again (a few ms; IDT 0.1-0.2 s), as a map of colors
+        from .lut import fit_lut, write_cube
+
+        lut = fit_lut(src, refs, method=method, size=args.lut_size, **options)
+        write_cube(lut_path, lut, overwrite=args.overwrite,
+                   title=f"transfer {method}: {Path(args.src).name} -> {', '.join(Path(r).name for r in args.refs)}")
+    return path
+
+
+def _lut_output_path(args, out_path: Path) -> Path:
+    """Where --save-lut writes, checked before any work: a new .cube file, no input."""
+    from .io import check_writable
+    from .lut import check_size
+
+    lut = Path(args.save_lut)
+    if lut.suffix.lower() != ".cube":
+        raise InputError(f"{lut}: --save-lut writes a .cube file; name it *.cube")
+    check_size(args.lut_size, "--lut-size")
+    for p in [Path(args.src), *map(Path, args.refs), out_path]:
+        if p.resolve() == lut.resolve():
+            raise InputError(f"{lut}: is also an input or the output image")
+    check_writable(lut, args.overwrite)
+    return lut
+
+
+def run_lut(args) -> Path:
+    """--lut: the source through a .cube LUT."""
+    from .image import channels
+    from .io import write_image
+    from .lut import apply_lut, read_cube
+
+    _check_options_apply(args, "lut")
+    if args.method:
+        raise InputError("--lut applies a LUT to the source; --method does not go with it")
+    lut = read_cube(args.lut)
+    src = _read(args.src)
+    if channels(src) in (1, 2):
+        raise InputError(f"{args.src}: is a grayscale image; a LUT maps RGB colors")
+    out_path = _output_path(args, "lut")
+    return write_image(out_path, apply_lut(src, lut, strength=args.strength), overwrite=args.overwrite)
 
 
 def main(argv=None) -> int:
@@ -272,10 +328,12 @@ def main(argv=None) -> int:
         for name in sorted(METHOD_HELP):
             print(f"{name:10s} {METHOD_HELP[name]}")
         return 0
-    if not args.src or not args.refs:
-        parser.error("--src and --refs are required")
+    if not args.src or not (args.refs or args.lut):
+        parser.error("--src and --refs (or --lut) are required")
+    if args.refs and args.lut:
+        parser.error("--lut applies a LUT instead of a transfer: give --refs or --lut, not both")
     try:
-        out = run(args)
+        out = run_lut(args) if args.lut else run(args)
     except (InputError, TypeError, CudaUnavailableError) as exc:
         print(f"transfer: error: {exc}", file=sys.stderr)
         return 2

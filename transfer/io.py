@@ -203,15 +203,29 @@ def write_image(path, img, *, overwrite: bool = False) -> Path:
     path = Path(path)
     fmt = output_format(path)
     img = check_array(img, "image")
+    check_writable(path, overwrite)  # before the encoding work
+    data = _encodable(img, fmt, path)
+    return write_atomic(path, lambda tmp: _encode(tmp, data, fmt), overwrite=overwrite)
+
+
+def check_writable(path: Path, overwrite: bool) -> None:
+    """Refuses a target in a missing folder, or one that exists without ``overwrite``."""
     if not path.parent.exists():
         raise InputError(f"{path}: folder {path.parent} does not exist")
     if path.exists() and not overwrite:
         raise InputError(f"{path}: already exists (pass overwrite=True / --overwrite to replace it)")
-    data = _encodable(img, fmt, path)
+
+
+def write_atomic(path, encode, *, overwrite: bool = False) -> Path:
+    """Calls ``encode(tmp)`` to write a temporary file beside ``path``, then renames it onto
+    ``path``: no half-written file is ever left, and without ``overwrite`` no existing file
+    is replaced, even one that appears meanwhile."""
+    path = Path(path)
+    check_writable(path, overwrite)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(fd)
     try:
-        _encode(tmp, data, fmt)
+        encode(tmp)
         os.chmod(tmp, 0o644)
         if overwrite:
             os.replace(tmp, path)

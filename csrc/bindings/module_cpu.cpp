@@ -119,6 +119,11 @@ int* inplace_field(py::array& field, int ha, int wa, const char* name) {
   return static_cast<int*>(field.mutable_data());
 }
 
+void check_lut3d(const carray<float>& lut) {
+  require(lut.ndim() == 4 && lut.shape(0) >= 2 && lut.shape(1) == lut.shape(0) &&
+          lut.shape(2) == lut.shape(0) && lut.shape(3) == 3, "lut must have shape (n, n, n, 3), n >= 2");
+}
+
 void check_rotation(const carray<float>& R) {
   require(R.ndim() == 2 && R.shape(0) == 3 && R.shape(1) == 3, "R must be 3x3");
 }
@@ -170,6 +175,34 @@ PYBIND11_MODULE(_C, m) {
   m.def("lab_to_srgb", [](const carray<float>& lab) {
     return color_convert(lab, transfer::color::lab_to_srgb_cpu);
   }, py::arg("lab"), "CIELab (..., 3) -> sRGB clipped to [0, 1] (..., 3), float32.");
+
+  m.def("apply_lut3d", [](const carray<float>& rgb, const carray<float>& lut) {
+    require(rgb.ndim() >= 1 && rgb.shape(rgb.ndim() - 1) == 3, "expected colors of shape (..., 3)");
+    check_lut3d(lut);
+    std::vector<py::ssize_t> shape(rgb.shape(), rgb.shape() + rgb.ndim());
+    carray<float> out(shape);
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::color::apply_lut3d_cpu(lut.data(), static_cast<int>(lut.shape(0)), rgb.data(), dst,
+                                       rgb.size() / 3);
+    }
+    return out;
+  }, py::arg("rgb"), py::arg("lut"),
+     "Colors (..., 3) through the 3-D LUT lut[r, g, b] (n, n, n, 3), trilinear, float32.");
+  m.def("apply_lut3d_u8", [](const carray<uint8_t>& px, const carray<float>& lut) {
+    require(px.ndim() == 3 && (px.shape(2) == 3 || px.shape(2) == 4), "px must have shape (h, w, 3 or 4)");
+    check_lut3d(lut);
+    carray<uint8_t> out({px.shape(0), px.shape(1), px.shape(2)});
+    uint8_t* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::color::apply_lut3d_u8_cpu(lut.data(), static_cast<int>(lut.shape(0)), px.data(),
+                                          static_cast<int>(px.shape(2)), dst, px.shape(0) * px.shape(1));
+    }
+    return out;
+  }, py::arg("px").noconvert(), py::arg("lut"),
+     "8-bit RGB(A) through the 3-D LUT (alpha copied), rounded as the float version's result.");
 
   // Overloads tried in order; noconvert keeps each dtype on its own exact path.
   m.def("moments", [](const carray<float>& x) {

@@ -69,6 +69,29 @@ PYBIND11_MODULE(_cuda, m) {
     return color_convert(lab, transfer::color::cuda::lab_to_srgb);
   }, py::arg("lab"));
 
+  m.def("apply_lut3d", [](const carray<float>& rgb, const carray<float>& lut) {
+    require(rgb.ndim() >= 1 && rgb.shape(rgb.ndim() - 1) == 3, "expected colors of shape (..., 3)");
+    require(lut.ndim() == 4 && lut.shape(0) >= 2 && lut.shape(1) == lut.shape(0) &&
+            lut.shape(2) == lut.shape(0) && lut.shape(3) == 3, "lut must have shape (n, n, n, 3), n >= 2");
+    std::vector<py::ssize_t> shape(rgb.shape(), rgb.shape() + rgb.ndim());
+    carray<float> out(shape);
+    const size_t bytes = static_cast<size_t>(rgb.size()) * sizeof(float);
+    const size_t lut_bytes = static_cast<size_t>(lut.size()) * sizeof(float);
+    const float* src = rgb.data();
+    const float* table = lut.data();
+    float* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      DeviceBuffer d_in(bytes), d_out(bytes), d_lut(lut_bytes);
+      tc::copy_to_device(d_in.ptr, src, bytes);
+      tc::copy_to_device(d_lut.ptr, table, lut_bytes);
+      transfer::color::cuda::apply_lut3d(d_lut.as<float>(), static_cast<int>(lut.shape(0)),
+                                       d_in.as<float>(), d_out.as<float>(), rgb.size() / 3);
+      tc::copy_to_host(dst, d_out.ptr, bytes);
+    }
+    return out;
+  }, py::arg("rgb"), py::arg("lut"));
+
   m.def("srgb_to_lab_ptr", [](std::uintptr_t rgb, std::uintptr_t lab, int64_t n) {
     py::gil_scoped_release nogil;
     transfer::color::cuda::srgb_to_lab(reinterpret_cast<const float*>(rgb),

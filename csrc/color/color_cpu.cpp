@@ -31,4 +31,21 @@ void srgb8_to_lab_cpu(const uint8_t* rgb, int channels, float* lab, int64_t n) {
   });
 }
 
+void apply_lut3d_cpu(const float* lut, int n, const float* rgb, float* out, int64_t n_px) {
+  parallel_for(n_px, [&](int64_t i) { lut3d_trilinear_px(lut, n, rgb + 3 * i, out + 3 * i); });
+}
+
+void apply_lut3d_u8_cpu(const float* lut, int n, const uint8_t* px, int channels, uint8_t* out,
+                        int64_t n_px) {
+  parallel_for(n_px, [&](int64_t i) {
+    const uint8_t* p = px + i * channels;
+    uint8_t* q = out + i * channels;
+    float rgb[3], v[3];
+    for (int c = 0; c < 3; ++c) rgb[c] = static_cast<float>(p[c]) * (1.0f / 255.0f);
+    lut3d_trilinear_px(lut, n, rgb, v);
+    for (int c = 0; c < 3; ++c) q[c] = static_cast<uint8_t>(rintf(clamp01(v[c]) * 255.0f));
+    if (channels == 4) q[3] = p[3];
+  });
+}
+
 }  // namespace transfer::color

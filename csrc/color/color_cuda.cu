@@ -15,6 +15,10 @@ __global__ void lab_to_srgb_kernel(const float* lab, float* rgb, int64_t n) {
   TRANSFER_GRID_STRIDE(i, n) lab_to_srgb_px(lab + 3 * i, rgb + 3 * i);
 }
 
+__global__ void apply_lut3d_kernel(const float* lut, int n, const float* rgb, float* out, int64_t n_px) {
+  TRANSFER_GRID_STRIDE(i, n_px) lut3d_trilinear_px(lut, n, rgb + 3 * i, out + 3 * i);
+}
+
 }  // namespace
 
 using transfer::cuda::grid_size;
@@ -30,6 +34,13 @@ void srgb_to_lab(const float* rgb, float* lab, int64_t n) {
 void lab_to_srgb(const float* lab, float* rgb, int64_t n) {
   if (n == 0) return;
   lab_to_srgb_kernel<<<grid_size(n), kThreads>>>(lab, rgb, n);
+  TRANSFER_CUDA_CHECK(cudaGetLastError());
+  TRANSFER_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+void apply_lut3d(const float* lut, int n, const float* rgb, float* out, int64_t n_px) {
+  if (n_px == 0) return;
+  apply_lut3d_kernel<<<grid_size(n_px), kThreads>>>(lut, n, rgb, out, n_px);
   TRANSFER_CUDA_CHECK(cudaGetLastError());
   TRANSFER_CUDA_CHECK(cudaDeviceSynchronize());
 }

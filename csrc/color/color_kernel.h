@@ -77,4 +77,29 @@ TRANSFER_HD void lab_to_srgb_px(const float* lab, float* rgb) {
   rgb[2] = clamp01(linear_to_srgb(b));
 }
 
+// A 3-D look-up table at one color, by trilinear interpolation. lut holds n^3 RGB entries
+// (n >= 2), lut[((r * n + g) * n + b) * 3 + c] the output of the input (r, g, b) / (n - 1);
+// rgb is clamped to [0, 1] (a color beyond the grid takes its face's values).
+TRANSFER_HD void lut3d_trilinear_px(const float* lut, int n, const float* rgb, float* out) {
+  int64_t base = 0;
+  float f[3];
+  for (int c = 0; c < 3; ++c) {
+    const float p = clamp01(rgb[c]) * static_cast<float>(n - 1);
+    const int top = static_cast<int>(p);  // the cell's lower corner; the last cell at 1
+    const int k = top < n - 2 ? top : n - 2;
+    f[c] = p - static_cast<float>(k);
+    base = base * n + k;
+  }
+  const int64_t sb = 3, sg = 3 * static_cast<int64_t>(n), sr = sg * n;
+  const float* q = lut + base * 3;
+  for (int c = 0; c < 3; ++c, ++q) {  // along b, then g, then r
+    const float c00 = q[0] + f[2] * (q[sb] - q[0]);
+    const float c01 = q[sg] + f[2] * (q[sg + sb] - q[sg]);
+    const float c10 = q[sr] + f[2] * (q[sr + sb] - q[sr]);
+    const float c11 = q[sr + sg] + f[2] * (q[sr + sg + sb] - q[sr + sg]);
+    const float c0 = c00 + f[1] * (c01 - c00), c1 = c10 + f[1] * (c11 - c10);
+    out[c] = c0 + f[0] * (c1 - c0);
+  }
+}
+
 }  // namespace transfer::color

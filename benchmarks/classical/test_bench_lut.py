@@ -1,0 +1,62 @@
+"""A look kept as a 3-D LUT (transfer.lut): applying it against computing the transfer again.
+
+Group "lut-apply-<size>": `apply_lut` of a 33^3 LUT fitted by mkl and by idt, against the
+direct mkl and idt (no grain reduction) on the same image; the LUT's result is what a second
+frame of a shot gets without new statistics. Group "lut-fit-512": fitting the LUT
+(`fit_lut`: the method's statistics plus the grid's 35,937 colors). Extra info: mean absolute
+difference to the direct result, in 8-bit levels.
+"""
+
+import numpy as np
+import pytest
+
+import transfer
+from transfer.lut import apply_lut, fit_lut
+
+SIZES = [512, 2048]
+METHODS = {"mkl": {}, "idt": {"regrain": False}}
+
+
+def measure(benchmark, fn, *args, **kwargs):
+    return benchmark.pedantic(fn, args=args, kwargs=kwargs, rounds=5, iterations=1, warmup_rounds=1)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_apply_lut(benchmark, photos, method, size):
+    src, ref = photos(size)
+    lut = fit_lut(src, ref, method=method)
+    benchmark.group = f"lut-apply-{size}"
+    benchmark.name = f"transfer.apply_lut ({method} look, 33^3)"
+    out = measure(benchmark, apply_lut, src, lut)
+    direct = getattr(transfer, method)(src, ref, **METHODS[method])
+    benchmark.extra_info["mean_levels_vs_direct"] = float(np.abs(out.astype(int) - direct.astype(int)).mean())
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_direct(benchmark, photos, method, size):
+    src, ref = photos(size)
+    benchmark.group = f"lut-apply-{size}"
+    benchmark.name = f"transfer.{method} (direct, statistics again)"
+    measure(benchmark, getattr(transfer, method), src, ref, **METHODS[method])
+
+
+@pytest.mark.parametrize("method", sorted(METHODS))
+def test_fit_lut(benchmark, photos, method):
+    src, ref = photos(512)
+    benchmark.group = "lut-fit-512"
+    benchmark.name = f"transfer.fit_lut ({method}, 33^3)"
+    measure(benchmark, fit_lut, src, ref, method=method)
+
+
+@pytest.mark.skipif(not transfer.cuda_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("size", SIZES)
+def test_apply_lut_cuda(benchmark, photos, size):
+    """The same kernel body on the GPU; times include the copies to and from the device."""
+    src, ref = photos(size)
+    lut = fit_lut(src, ref, method="mkl")
+    benchmark.group = f"lut-apply-{size}"
+    benchmark.name = "transfer.apply_lut (mkl look, 33^3, device='cuda')"
+    out = measure(benchmark, apply_lut, src, lut, device="cuda")
+    assert np.abs(out.astype(int) - apply_lut(src, lut).astype(int)).max() <= 1

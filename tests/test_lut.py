@@ -1,0 +1,148 @@
+"""3-D LUTs: a classical transfer as a LUT, its application, and the .cube format."""
+
+import numpy as np
+import pytest
+
+import transfer
+from transfer import InputError, _reference
+from transfer.lut import apply_lut, fit_lut, identity_lut, read_cube, write_cube
+
+from transfer.image import from_float
+
+from conftest import requires_cuda, rng
+
+# Mean |LUT result - direct result| in 8-bit levels at the default size 33 (astronaut with
+# coffee and chelsea, measured: mkl 0.000, reinhard 0.021, histogram 1.04, idt 2.58): an
+# affine map is exact on the grid; per-channel curves and IDT's bumpy maps are sampled.
+MEAN_LEVELS_AT_33 = {"mkl": 0.05, "reinhard": 0.1, "histogram": 2.0, "idt": 4.0}
+
+
+@pytest.mark.parametrize("method", sorted(MEAN_LEVELS_AT_33))
+def test_lut_reproduces_the_method(astronaut, coffee, chelsea, method):
+    refs = [coffee, chelsea]
+    options = {"regrain": False} if method == "idt" else {}
+    direct = getattr(transfer, method)(astronaut, refs, **options).astype(int)
+    errors = []
+    for size in (17, 33, 65):
+        out = apply_lut(astronaut, fit_lut(astronaut, refs, method=method, size=size))
+        assert out.shape == astronaut.shape and out.dtype == np.uint8
+        errors.append(np.abs(out.astype(int) - direct).mean())
+    assert errors[1] <= MEAN_LEVELS_AT_33[method]
+    if method != "mkl":  # a finer grid samples the curves better (mkl: 0 at every size)
+        assert errors[0] > errors[1] > errors[2]
+
+
+def test_apply_lut_against_the_reference():
+    lut = rng(1).random((5, 5, 5, 3)).astype(np.float32)
+    img = rng(2).random((7, 9, 3)).astype(np.float32)
+    img[0, 0] = (0, 0, 0)
+    img[0, 1] = (1, 1, 1)  # the grid's far corner
+    img[0, 2] = (0.5, 0.25, 1.0)  # on grid points
+    out = apply_lut(img, lut)
+    expected = _reference.lut3d_trilinear(lut, img.reshape(-1, 3)).reshape(img.shape)
+    np.testing.assert_allclose(out, np.clip(expected, 0, 1), atol=2e-6)
+
+
+def test_8bit_path_matches_the_float_path(astronaut, coffee):
+    """8-bit images skip the float image: the same values, rounded as from_float rounds."""
+    lut = fit_lut(astronaut, coffee, method="reinhard", size=17)
+    rgba = np.dstack([astronaut, rng().integers(0, 256, astronaut.shape[:2], dtype=np.uint8)])
+    as_float = apply_lut(astronaut.astype(np.float32) / 255, lut)
+    for img in (astronaut, rgba):
+        out = apply_lut(img, lut)
+        assert out.dtype == np.uint8 and out.shape == img.shape
+        assert np.array_equal(out[..., :3], from_float(as_float, np.uint8))
+    assert np.array_equal(out[..., 3], rgba[..., 3])
+
+
+@requires_cuda
+def test_cuda_matches_cpu(astronaut, coffee):
+    lut = fit_lut(astronaut, coffee, method="idt", size=33)
+    img = astronaut.astype(np.float32) / 255
+    np.testing.assert_allclose(apply_lut(img, lut, device="cuda"), apply_lut(img, lut), atol=2e-6)
+    assert np.abs(apply_lut(astronaut, lut, device="cuda").astype(int) - apply_lut(astronaut, lut)).max() <= 1
+
+
+def test_identity_lut_and_strength(astronaut, coffee):
+    rgba = np.dstack([astronaut, rng().integers(0, 256, astronaut.shape[:2], dtype=np.uint8)])
+    assert np.array_equal(apply_lut(rgba, identity_lut(2)), rgba)  # alpha carried
+    wide = astronaut.astype(np.uint16) * 257
+    assert np.abs(apply_lut(wide, identity_lut()).astype(int) - wide).max() <= 1
+    as_float = astronaut.astype(np.float32) / 255
+    np.testing.assert_allclose(apply_lut(as_float, identity_lut(17)), as_float, atol=1e-6)
+    # strength 0 gives the source back, as a LUT or when applied
+    np.testing.assert_allclose(fit_lut(astronaut, coffee, strength=0.0), identity_lut(), atol=1e-7)
+    graded = fit_lut(astronaut, coffee, method="reinhard")
+    assert np.array_equal(apply_lut(astronaut, graded, strength=0.0), astronaut)
+    half = apply_lut(astronaut, graded, strength=0.5).astype(int)
+    full = apply_lut(astronaut, graded).astype(int)
+    assert np.abs(2 * half - full - astronaut.astype(int)).max() <= 2
+
+
+def test_cube_round_trip_and_layout(tmp_path, astronaut):
+    lut = fit_lut(astronaut, astronaut[:, ::-1, [2, 1, 0]], method="mkl", size=9)
+    path = write_cube(tmp_path / "look.cube", lut, title='a "quoted" title')
+    back = read_cube(path)
+    assert back.shape == (9, 9, 9, 3) and back.dtype == np.float32
+    np.testing.assert_allclose(back, lut, atol=5e-7)
+    rows = [line for line in path.read_text().splitlines() if line[:1].isdigit()]
+    assert len(rows) == 9 ** 3
+    # red varies fastest: the second row is lut[1, 0, 0], the tenth lut[0, 1, 0]
+    np.testing.assert_allclose([float(v) for v in rows[1].split()], lut[1, 0, 0], atol=5e-7)
+    np.testing.assert_allclose([float(v) for v in rows[9].split()], lut[0, 1, 0], atol=5e-7)
+    # a LUT that swaps red and blue, through a file, swaps them in an image
+    write_cube(tmp_path / "swap.cube", identity_lut(3)[..., ::-1])
+    assert np.array_equal(apply_lut(astronaut, read_cube(tmp_path / "swap.cube")), astronaut[..., ::-1])
+    with pytest.raises(InputError, match="already exists"):
+        write_cube(path, lut)
+    write_cube(path, identity_lut(2), overwrite=True)
+    assert read_cube(path).shape == (2, 2, 2, 3)
+
+
+def test_read_cube_accepts_comments_and_other_writers_layout(tmp_path):
+    text = "# made elsewhere\nTITLE \"x\"\n\nLUT_3D_SIZE 2\n" + "\n".join(
+        f"{r} {g} {b}  # row" for b in (0, 1) for g in (0, 1) for r in (0, 1)) + "\n"
+    (tmp_path / "id.cube").write_text(text)
+    np.testing.assert_array_equal(read_cube(tmp_path / "id.cube"), identity_lut(2))
+
+
+@pytest.mark.parametrize("text, needle", [
+    ("0 0 0\n", "no LUT_3D_SIZE"),
+    ("LUT_3D_SIZE 2\n0 0 0\n", "needs 8 rows of values, found 1"),
+    ("LUT_3D_SIZE 2\n" + "0 0 0\n" * 7 + "0 0 x\n", "line 9: unexpected"),
+    ("LUT_3D_SIZE 2\n" + "0 0\n" * 8, "line 2: expected three numbers"),
+    ("LUT_3D_SIZE 1\n0 0 0\n", "line 1: LUT_3D_SIZE: a LUT has 2 to 256"),
+    ("LUT_1D_SIZE 4\n", "1-D LUT"),
+    ("LUT_3D_SIZE 2\nDOMAIN_MAX 255 255 255\n" + "0 0 0\n" * 8, "only the domain"),
+    ("LUT_3D_SIZE 2\n" + "0 0 nan\n" * 8, "NaN or infinite"),
+])
+def test_read_cube_errors_name_the_problem(tmp_path, text, needle):
+    path = tmp_path / "bad.cube"
+    path.write_text(text)
+    with pytest.raises(InputError, match=needle) as info:
+        read_cube(path)
+    assert "bad.cube" in str(info.value)
+
+
+def test_read_cube_unreadable_files(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        read_cube(tmp_path / "missing.cube")
+    with pytest.raises(InputError, match="is a directory"):
+        read_cube(tmp_path)
+    (tmp_path / "binary.cube").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(InputError, match="cannot be read"):
+        read_cube(tmp_path / "binary.cube")
+
+
+def test_bad_arguments(astronaut, coffee):
+    with pytest.raises(InputError, match="unknown method 'neural'"):
+        fit_lut(astronaut, coffee, method="neural")
+    for size in (1, 257, 2.5, True):
+        with pytest.raises(InputError, match="2 to 256"):
+            fit_lut(astronaut, coffee, size=size)
+    with pytest.raises(InputError, match=r"shape \(4, 4, 3, 3\)"):
+        apply_lut(astronaut, np.zeros((4, 4, 3, 3), np.float32))
+    with pytest.raises(TypeError, match="dtype uint8"):
+        apply_lut(astronaut, np.zeros((2, 2, 2, 3), np.uint8))
+    with pytest.raises(InputError, match="grayscale"):
+        apply_lut(astronaut[..., 0], identity_lut(2))

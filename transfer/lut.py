@@ -1,0 +1,190 @@
+"""3-D look-up tables: a classical transfer kept as a grading look and applied to other images.
+
+The classical methods map each color alike wherever it is in the image, so the transfer they
+fit between a source and its references is a function of color alone. Sampled on a regular
+RGB grid it becomes a 3-D LUT, which this module writes in the Adobe / Resolve ``.cube``
+format (read by DaVinci Resolve, Premiere, Photoshop, OCIO and ffmpeg's ``lut3d`` filter) and
+applies to images by trilinear interpolation (a C++ / CUDA kernel). Fitted once and applied to every frame of a
+shot, one look gives every frame the same colors: no flicker from statistics recomputed per
+frame.
+
+* :func:`fit_lut`: the transfer of a classical method as a LUT.
+* :func:`apply_lut`: a LUT applied to an image (dtype policy of :mod:`transfer.image`).
+* :func:`write_cube`, :func:`read_cube`: the ``.cube`` file format.
+
+A LUT is an array ``(N, N, N, 3)`` of float32 output RGB in [0, 1], indexed ``lut[r, g, b]``
+by the input levels ``r / (N - 1)``, and so on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ._native import _C, check_device
+from .classical import color_map
+from .errors import InputError
+from .image import check_strength, color_image, finish
+from .io import write_atomic
+
+DEFAULT_SIZE = 33  # the usual size of grading LUTs (Resolve's default export)
+MAX_SIZE = 256
+
+
+def identity_lut(size: int = DEFAULT_SIZE) -> np.ndarray:
+    """The LUT that changes nothing: ``lut[r, g, b] = (r, g, b) / (size - 1)``."""
+    check_size(size)
+    levels = np.linspace(0.0, 1.0, size, dtype=np.float32)
+    return np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1)
+
+
+def fit_lut(src, refs, *, method: str = "mkl", size: int = DEFAULT_SIZE, weights=None,
+            strength: float = 1.0, iterations: int = 10, bins: int = 300,
+            seed: int = 0) -> np.ndarray:
+    """The transfer that a classical ``method`` fits between ``src`` and ``refs``, as a LUT.
+
+    Parameters
+    ----------
+    src, refs, weights, strength
+        As the classical methods (:func:`transfer.reinhard`); the statistics are the source's
+        and the references', the strength blends each grid color with its transfer.
+    method : {'mkl', 'reinhard', 'histogram', 'idt'}
+        The classical method (the deep methods map a color differently at different places).
+        ``idt`` without its grain reduction, which is spatial.
+    size : int
+        Grid points per axis, 2-256 (default 33; 65 for finer per-channel curves).
+    iterations, bins, seed
+        IDT's.
+
+    Returns
+    -------
+    ndarray, (size, size, size, 3) float32
+        Output colors in [0, 1], clipped as the methods clip their results.
+    """
+    check_size(size)
+    strength = check_strength(strength)
+    grid = identity_lut(size).reshape(-1, 3)
+    mapped = np.clip(color_map(src, refs, method=method, weights=weights, iterations=iterations,
+                               bins=bins, seed=seed)(grid), 0.0, 1.0)
+    out = grid + np.float32(strength) * (mapped - grid)
+    return out.astype(np.float32).reshape(size, size, size, 3)
+
+
+def apply_lut(img, lut, *, strength: float = 1.0, device: str = "cpu") -> np.ndarray:
+    """``img`` with each color replaced by the LUT's, interpolated trilinearly.
+
+    ``img`` as the methods take it ((H, W, 3) or (H, W, 4); uint8, uint16 or float in [0, 1]);
+    the result has its shape and dtype, and its alpha untouched. ``strength`` blends between
+    the image (0) and the LUT's colors (1). ``device``: 'cpu' (C++, OpenMP) or 'cuda' (the same
+    per-pixel code on the GPU, host arrays in and out).
+    """
+    lut = check_lut(lut, "lut")
+    strength = check_strength(strength)
+    kernels = check_device(device, "apply_lut")
+    image = color_image(img, "img")
+    if device == "cpu" and image.dtype == np.uint8 and strength == 1.0:  # the same values, in 8 bits
+        return _C.apply_lut3d_u8(np.ascontiguousarray(image.raw), lut)
+    return finish(image, kernels.apply_lut3d(image.rgb, lut), strength)
+
+
+def check_lut(lut, name: str = "lut") -> np.ndarray:
+    """Validates a LUT array; returns it as C-contiguous float32."""
+    if not hasattr(lut, "__array__"):
+        raise TypeError(f"{name} must be an array of shape (N, N, N, 3), got {type(lut).__name__}")
+    lut = np.asarray(lut)
+    if lut.ndim != 4 or lut.shape[3] != 3 or not lut.shape[0] == lut.shape[1] == lut.shape[2]:
+        raise InputError(f"{name} has shape {lut.shape}; expected (N, N, N, 3)")
+    if lut.dtype.kind != "f":
+        raise TypeError(f"{name} has dtype {lut.dtype}; expected floating point in [0, 1]")
+    check_size(lut.shape[0], name)
+    if not np.isfinite(lut).all():
+        raise InputError(f"{name} holds NaN or infinite values")
+    return np.ascontiguousarray(lut, dtype=np.float32)
+
+
+def check_size(size, name: str = "size") -> None:
+    if isinstance(size, bool) or int(size) != size or not 2 <= size <= MAX_SIZE:
+        raise InputError(f"{name}: a LUT has 2 to {MAX_SIZE} points per axis, got {size!r}")
+
+
+# ---- the .cube format -----------------------------------------------------------------------------
+
+
+def write_cube(path, lut, *, title: str | None = None, overwrite: bool = False) -> Path:
+    """Writes ``lut`` as a ``.cube`` file (atomically, as images are written).
+
+    The values are clipped to [0, 1] and written with 6 decimals, red varying fastest, as the
+    format asks.
+    """
+    lut = check_lut(lut)
+    size = lut.shape[0]
+    lines = []
+    if title:
+        lines.append('TITLE "{}"'.format(title.replace('"', "'").replace("\n", " ")))
+    lines += [f"LUT_3D_SIZE {size}", "DOMAIN_MIN 0.0 0.0 0.0", "DOMAIN_MAX 1.0 1.0 1.0"]
+    rows = np.clip(lut, 0.0, 1.0).transpose(2, 1, 0, 3).reshape(-1, 3)  # [b, g, r]: r fastest
+    body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in rows.tolist())
+
+    def encode(tmp):
+        with open(tmp, "w", encoding="ascii", newline="\n") as f:
+            f.write("\n".join(lines) + "\n" + body + "\n")
+
+    return write_atomic(path, encode, overwrite=overwrite)
+
+
+def read_cube(path) -> np.ndarray:
+    """Reads a 3-D ``.cube`` file into an ``(N, N, N, 3)`` float32 LUT.
+
+    A domain other than [0, 1] is refused (this module's LUTs map [0, 1] colors), as are 1-D
+    LUTs. Errors name the file and, where it helps, the line.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8", errors="strict")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+    except (UnicodeDecodeError, OSError) as exc:
+        raise InputError(f"{path}: cannot be read as a .cube text file ({type(exc).__name__})") from None
+    size, rows = None, []
+    for number, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key, _, rest = line.partition(" ")
+        if key == "TITLE":
+            continue
+        if key == "LUT_1D_SIZE":
+            raise InputError(f"{path}: line {number}: a 1-D LUT; only 3-D LUTs are supported")
+        if key == "LUT_3D_SIZE":
+            try:
+                size = int(rest)
+                check_size(size, "LUT_3D_SIZE")
+            except ValueError as exc:
+                raise InputError(f"{path}: line {number}: {exc}") from None
+            continue
+        if key in ("DOMAIN_MIN", "DOMAIN_MAX"):
+            want = [0.0] * 3 if key == "DOMAIN_MIN" else [1.0] * 3
+            try:
+                values = [float(v) for v in rest.split()]
+            except ValueError:
+                values = None
+            if values != want:
+                raise InputError(f"{path}: line {number}: {key} {rest.strip()}; only the domain "
+                                 "[0, 1] is supported")
+            continue
+        try:
+            values = [float(v) for v in line.split()]
+        except ValueError:
+            raise InputError(f"{path}: line {number}: unexpected {line[:40]!r}") from None
+        if len(values) != 3:
+            raise InputError(f"{path}: line {number}: expected three numbers, got {len(values)}")
+        rows.append(values)
+    if size is None:
+        raise InputError(f"{path}: no LUT_3D_SIZE line: not a 3-D .cube LUT")
+    if len(rows) != size ** 3:
+        raise InputError(f"{path}: LUT_3D_SIZE {size} needs {size ** 3} rows of values, found {len(rows)}")
+    lut = np.asarray(rows, dtype=np.float32).reshape(size, size, size, 3).transpose(2, 1, 0, 3)
+    return check_lut(lut, str(path))
