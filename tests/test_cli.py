@@ -92,6 +92,46 @@ def test_save_a_look_as_lut_and_apply_it(files):
     assert r.returncode == 0 and read_cube(files / "idt.cube").shape == (33, 33, 33, 3)
 
 
+def test_several_sources_into_a_folder(files, astronaut):
+    frames = []
+    for k in range(3):  # three "frames" of a shot, a little brighter each time
+        frames.append(files / f"frame_{k:04d}.png")
+        Image.fromarray(np.clip(astronaut.astype(int) + 10 * k, 0, 255).astype(np.uint8)).save(frames[-1])
+    (files / "graded").mkdir()
+    r = run("--src", *frames, "--refs", files / "ref1.jpg", "--method", "mkl", "--save-lut",
+            files / "look.cube")
+    assert r.returncode == 2 and "--save-lut is for one source" in r.stderr
+    r = run("--src", frames[0], "--refs", files / "ref1.jpg", "--method", "mkl", "--save-lut",
+            files / "look.cube", "--out", files / "first.png")
+    assert r.returncode == 0, r.stderr
+    # the look applied to every frame in one run; a broken frame is reported, the others done
+    (files / "frame_0009.png").write_bytes(b"not a png")
+    r = run("--src", *frames, files / "frame_0009.png", "--lut", files / "look.cube",
+            "--out-dir", files / "graded")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    errors = r.stderr.splitlines()
+    assert len(errors) == 2 and "frame_0009.png" in errors[0] and "1 of 4 sources failed" in errors[1]
+    assert r.stdout.split() == [str(files / "graded" / f.name) for f in frames]
+    assert sorted(p.name for p in (files / "graded").iterdir()) == [f.name for f in frames]
+    # the same look on each frame: the first frame's result is the direct transfer's
+    assert np.abs(read_image(files / "graded" / "frame_0000.png").astype(int)
+                  - read_image(files / "first.png")).mean() < 0.05
+    # and a transfer per source, the results beside the sources
+    r = run("--src", *frames[:2], "--refs", files / "ref1.jpg", "--method", "reinhard", "-q")
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    assert (files / "frame_0001.reinhard.png").exists()
+    for args, needle in [(["--out", files / "o.png"], "--out is for one source"),
+                         (["--out-dir", files / "nowhere"], "not an existing folder"),
+                         (["--out-dir", files, "--out", files / "o.png"], "give one of them")]:
+        r = run("--src", *frames[:2], "--refs", files / "ref1.jpg", "--method", "mkl", *args)
+        assert r.returncode == 2 and needle in r.stderr, r.stderr
+    (files / "other").mkdir()  # a second frame_0000 would take the first's name in --out-dir
+    Image.fromarray(astronaut).save(files / "other" / "frame_0000.png")
+    r = run("--src", frames[0], files / "other" / "frame_0000.png", "--lut", files / "look.cube",
+            "--out-dir", files / "graded", "--overwrite")
+    assert r.returncode == 2 and "two sources are named 'frame_0000'" in r.stderr, r.stderr
+
+
 def test_lut_options_refused_where_they_do_not_apply(files):
     src, ref, look = files / "src.png", files / "ref1.jpg", files / "look.cube"
     look.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n" * 8)

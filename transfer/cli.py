@@ -8,6 +8,7 @@ anything fails (writes are atomic).
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 from pathlib import Path
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=f"The default method is '{DEFAULT_METHOD}'; the classical ones are global and "
         "fast. Exit status: 0 success, 2 bad usage or input, 1 internal error.",
     )
-    p.add_argument("--src", metavar="SRC", help="source image to recolor")
+    p.add_argument("--src", metavar="SRC", nargs="+",
+                   help="source image to recolor; several are done one after the other, each "
+                   "with the same references (or --lut), their results in --out-dir or beside them")
     p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
     p.add_argument("--lut", metavar="CUBE",
                    help="apply this 3-D LUT (.cube, e.g. from --save-lut) to the source instead "
@@ -71,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="OUT",
                    help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
                    "next to the source")
+    p.add_argument("--out-dir", metavar="DIR",
+                   help="folder for the results, each named <src stem>.png (for several sources "
+                   "or frames: the names keep their order); instead of --out")
     p.add_argument("--method", default=None, choices=sorted(METHOD_HELP), metavar="NAME",
                    help=f"transfer method (default {DEFAULT_METHOD}; exemplar for a gray source; "
                    "see --list-methods)")
@@ -142,7 +148,12 @@ def _output_path(args, method: str) -> Path:
     from .io import output_format
 
     src = Path(args.src)
-    out = Path(args.out) if args.out else src.with_name(f"{src.stem}.{method}.png")
+    if args.out:
+        out = Path(args.out)
+    elif args.out_dir:
+        out = Path(args.out_dir) / f"{src.stem}.png"
+    else:
+        out = src.with_name(f"{src.stem}.{method}.png")
     output_format(out)
     inputs = [Path(args.src), *map(Path, args.refs or [args.lut])]
     for p in inputs:
@@ -209,6 +220,17 @@ def _read(path):
     return img
 
 
+# With several sources, the references (or the LUT) are read once for all of them.
+_read_reference = functools.lru_cache(maxsize=None)(_read)
+
+
+@functools.lru_cache(maxsize=None)
+def _read_lut(path):
+    from .lut import read_cube
+
+    return read_cube(path)
+
+
 def run(args) -> Path:
     from . import classical
     from .colorization import is_gray
@@ -227,7 +249,7 @@ def run(args) -> Path:
     _check_options_apply(args, method)
     refs = []
     for r in args.refs:
-        ref = _read(r)
+        ref = _read_reference(r)
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
@@ -308,12 +330,12 @@ def run_lut(args) -> Path:
     """--lut: the source through a .cube LUT."""
     from .image import channels
     from .io import write_image
-    from .lut import apply_lut, read_cube
+    from .lut import apply_lut
 
     _check_options_apply(args, "lut")
     if args.method:
         raise InputError("--lut applies a LUT to the source; --method does not go with it")
-    lut = read_cube(args.lut)
+    lut = _read_lut(args.lut)
     src = _read(args.src)
     if channels(src) in (1, 2):
         raise InputError(f"{args.src}: is a grayscale image; a LUT maps RGB colors")
@@ -332,20 +354,42 @@ def main(argv=None) -> int:
         parser.error("--src and --refs (or --lut) are required")
     if args.refs and args.lut:
         parser.error("--lut applies a LUT instead of a transfer: give --refs or --lut, not both")
-    try:
-        out = run_lut(args) if args.lut else run(args)
-    except (InputError, TypeError, CudaUnavailableError) as exc:
-        print(f"transfer: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("transfer: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:  # internal error: short message, traceback only on request
-        if os.environ.get("TRANSFER_DEBUG"):
-            raise
-        print(f"transfer: internal error: {type(exc).__name__}: {exc} "
-              "(set TRANSFER_DEBUG=1 for the traceback)", file=sys.stderr)
-        return 1
-    if not args.quiet:
-        print(out)
-    return 0
+    if args.out and args.out_dir:
+        parser.error("--out names the result, --out-dir its folder: give one of them")
+    if len(args.src) > 1:
+        for flag, dest in (("--out", "out"), ("--save-lut", "save_lut"), ("--report", "report")):
+            if getattr(args, dest):
+                parser.error(f"{flag} is for one source; with several, give --out-dir (or nothing)")
+    if args.out_dir:
+        stems = [Path(src).stem for src in args.src]
+        twice = next((stem for stem in stems if stems.count(stem) > 1), None)
+        if twice is not None:  # their results would have one name in --out-dir
+            parser.error(f"two sources are named {twice!r}: their results would overwrite each other in --out-dir")
+        if not Path(args.out_dir).is_dir():
+            print(f"transfer: error: {args.out_dir}: --out-dir is not an existing folder", file=sys.stderr)
+            return 2
+    _read_reference.cache_clear()
+    _read_lut.cache_clear()
+    failed = 0
+    for src in args.src:  # one after the other: a bad one is reported, the others still done
+        job = argparse.Namespace(**{**vars(args), "src": src})
+        try:
+            out = run_lut(job) if args.lut else run(job)
+        except (InputError, TypeError, CudaUnavailableError) as exc:
+            print(f"transfer: error: {exc}", file=sys.stderr)
+            failed += 1
+            continue
+        except KeyboardInterrupt:
+            print("transfer: interrupted", file=sys.stderr)
+            return 130
+        except Exception as exc:  # internal error: short message, traceback only on request
+            if os.environ.get("TRANSFER_DEBUG"):
+                raise
+            print(f"transfer: internal error: {type(exc).__name__}: {exc} "
+                  "(set TRANSFER_DEBUG=1 for the traceback)", file=sys.stderr)
+            return 1
+        if not args.quiet:
+            print(out)
+    if failed and len(args.src) > 1:
+        print(f"transfer: {failed} of {len(args.src)} sources failed", file=sys.stderr)
+    return 2 if failed else 0

@@ -148,10 +148,13 @@ def read_cube(path) -> np.ndarray:
         raise InputError(f"{path}: is a directory") from None
     except (UnicodeDecodeError, OSError) as exc:
         raise InputError(f"{path}: cannot be read as a .cube text file ({type(exc).__name__})") from None
-    size, rows = None, []
+    size, rows = None, []  # rows: (line number, text) of the values
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
         if not line:
+            continue
+        if line[0].isdigit() or line[0] in "+-.":
+            rows.append((number, line))
             continue
         key, _, rest = line.partition(" ")
         if key == "TITLE":
@@ -175,16 +178,22 @@ def read_cube(path) -> np.ndarray:
                 raise InputError(f"{path}: line {number}: {key} {rest.strip()}; only the domain "
                                  "[0, 1] is supported")
             continue
-        try:
-            values = [float(v) for v in line.split()]
-        except ValueError:
-            raise InputError(f"{path}: line {number}: unexpected {line[:40]!r}") from None
-        if len(values) != 3:
-            raise InputError(f"{path}: line {number}: expected three numbers, got {len(values)}")
-        rows.append(values)
+        raise InputError(f"{path}: line {number}: unexpected {line[:40]!r}")
     if size is None:
         raise InputError(f"{path}: no LUT_3D_SIZE line: not a 3-D .cube LUT")
     if len(rows) != size ** 3:
         raise InputError(f"{path}: LUT_3D_SIZE {size} needs {size ** 3} rows of values, found {len(rows)}")
-    lut = np.asarray(rows, dtype=np.float32).reshape(size, size, size, 3).transpose(2, 1, 0, 3)
+    try:  # all rows at once; on a problem, row by row to name its line
+        values = np.array(" ".join(line for _, line in rows).split(), dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is None or values.size != 3 * len(rows):
+        for number, line in rows:
+            try:
+                numbers = [float(v) for v in line.split()]
+            except ValueError:
+                raise InputError(f"{path}: line {number}: unexpected {line[:40]!r}") from None
+            if len(numbers) != 3:
+                raise InputError(f"{path}: line {number}: expected three numbers, got {len(numbers)}")
+    lut = values.astype(np.float32).reshape(size, size, size, 3).transpose(2, 1, 0, 3)  # [b, g, r] rows
     return check_lut(lut, str(path))
