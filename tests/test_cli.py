@@ -125,6 +125,9 @@ def test_several_sources_into_a_folder(files, astronaut):
                          (["--out-dir", files, "--out", files / "o.png"], "give one of them")]:
         r = run("--src", *frames[:2], "--refs", files / "ref1.jpg", "--method", "mkl", *args)
         assert r.returncode == 2 and needle in r.stderr, r.stderr
+    Image.fromarray(astronaut[..., 0]).save(files / "gray.png")  # a bad reference: one error
+    r = run("--src", *frames, "--refs", files / "gray.png", "--method", "mkl", "--out-dir", files / "graded")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "gray.png: is a grayscale" in r.stderr
     (files / "other").mkdir()  # a second frame_0000 would take the first's name in --out-dir
     Image.fromarray(astronaut).save(files / "other" / "frame_0000.png")
     r = run("--src", frames[0], files / "other" / "frame_0000.png", "--lut", files / "look.cube",

@@ -221,7 +221,18 @@ def _read(path):
 
 
 # With several sources, the references (or the LUT) are read once for all of them.
-_read_reference = functools.lru_cache(maxsize=None)(_read)
+@functools.lru_cache(maxsize=None)
+def _references(paths: tuple) -> list:
+    from .colorization import is_gray
+    from .image import channels
+
+    refs = []
+    for r in paths:
+        ref = _read(r)
+        if channels(ref) in (1, 2) or is_gray(ref):
+            raise InputError(f"{r}: is a grayscale image; references must be in color")
+        refs.append(ref)
+    return refs
 
 
 @functools.lru_cache(maxsize=None)
@@ -234,8 +245,7 @@ def _read_lut(path):
 def run(args) -> Path:
     from . import classical
     from .colorization import is_gray
-    from .image import channels
-    from .io import read_image, write_image
+    from .io import write_image
 
     src = _read(args.src)
     gray = is_gray(src)
@@ -247,12 +257,7 @@ def run(args) -> Path:
         raise InputError(f"{args.src}: is in color; --method {method} colorizes gray images "
                          f"(use --method {DEFAULT_METHOD} to recolor)")
     _check_options_apply(args, method)
-    refs = []
-    for r in args.refs:
-        ref = _read_reference(r)
-        if channels(ref) in (1, 2) or is_gray(ref):
-            raise InputError(f"{r}: is a grayscale image; references must be in color")
-        refs.append(ref)
+    refs = _references(tuple(args.refs))
     out_path = _output_path(args, method)  # after the inputs: their problems come first
     if method in COLORIZERS:
         from .colorization import colorize
@@ -368,8 +373,17 @@ def main(argv=None) -> int:
         if not Path(args.out_dir).is_dir():
             print(f"transfer: error: {args.out_dir}: --out-dir is not an existing folder", file=sys.stderr)
             return 2
-    _read_reference.cache_clear()
+    _references.cache_clear()
     _read_lut.cache_clear()
+    if len(args.src) > 1:  # a bad reference or LUT is one error, not one per source
+        try:
+            if args.refs:
+                _references(tuple(args.refs))
+            else:
+                _read_lut(args.lut)
+        except InputError as exc:
+            print(f"transfer: error: {exc}", file=sys.stderr)
+            return 2
     failed = 0
     for src in args.src:  # one after the other: a bad one is reported, the others still done
         job = argparse.Namespace(**{**vars(args), "src": src})
