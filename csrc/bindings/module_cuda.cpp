@@ -92,6 +92,16 @@ PYBIND11_MODULE(_cuda, m) {
     return out;
   }, py::arg("rgb"), py::arg("lut"));
 
+  m.def("apply_lut3d_ptr", [](std::uintptr_t lut, int n, std::uintptr_t rgb, std::uintptr_t out,
+                              int64_t n_px) {
+    require(n >= 2, "the LUT needs n >= 2 points per axis");
+    py::gil_scoped_release nogil;
+    transfer::color::cuda::apply_lut3d(reinterpret_cast<const float*>(lut), n,
+                                       reinterpret_cast<const float*>(rgb), reinterpret_cast<float*>(out),
+                                       n_px);
+  }, py::arg("lut"), py::arg("n"), py::arg("rgb"), py::arg("out"), py::arg("n_px"),
+     "3-D LUT on device memory (e.g. torch CUDA tensors' data_ptr()): lut (n, n, n, 3), "
+     "colors and output (n_px, 3), float32, contiguous.");
   m.def("srgb_to_lab_ptr", [](std::uintptr_t rgb, std::uintptr_t lab, int64_t n) {
     py::gil_scoped_release nogil;
     transfer::color::cuda::srgb_to_lab(reinterpret_cast<const float*>(rgb),
