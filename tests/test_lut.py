@@ -100,7 +100,7 @@ def test_cube_round_trip_and_layout(tmp_path, astronaut):
 
 
 def test_read_cube_accepts_comments_and_other_writers_layout(tmp_path):
-    text = "# made elsewhere\nTITLE \"x\"\n\nLUT_3D_SIZE 2\n" + "\n".join(
+    text = "# made elsewhere\nTITLE \"x\"\n\nLUT_3D_SIZE\t2\nLUT_3D_INPUT_RANGE 0.0 1.0\n" + "\n".join(
         f"{r} {g} {b}  # row" for b in (0, 1) for g in (0, 1) for r in (0, 1)) + "\n"
     (tmp_path / "id.cube").write_text(text)
     np.testing.assert_array_equal(read_cube(tmp_path / "id.cube"), identity_lut(2))

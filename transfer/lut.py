@@ -4,9 +4,9 @@ The classical methods map each color alike wherever it is in the image, so the t
 fit between a source and its references is a function of color alone. Sampled on a regular
 RGB grid it becomes a 3-D LUT, which this module writes in the Adobe / Resolve ``.cube``
 format (read by DaVinci Resolve, Premiere, Photoshop, OCIO and ffmpeg's ``lut3d`` filter) and
-applies to images by trilinear interpolation (a C++ / CUDA kernel). Fitted once and applied to every frame of a
-shot, one look gives every frame the same colors: no flicker from statistics recomputed per
-frame.
+applies to images by trilinear interpolation (a C++ / CUDA kernel). Fitted once and applied
+to every frame of a shot, one look gives every frame the same colors: no flicker from
+statistics recomputed per frame.
 
 * :func:`fit_lut`: the transfer of a classical method as a LUT.
 * :func:`apply_lut`: a LUT applied to an image (dtype policy of :mod:`transfer.image`).
@@ -156,7 +156,7 @@ def read_cube(path) -> np.ndarray:
         if line[0].isdigit() or line[0] in "+-.":
             rows.append((number, line))
             continue
-        key, _, rest = line.partition(" ")
+        key, _, rest = line.replace("\t", " ").partition(" ")
         if key == "TITLE":
             continue
         if key == "LUT_1D_SIZE":
@@ -168,8 +168,8 @@ def read_cube(path) -> np.ndarray:
             except ValueError as exc:
                 raise InputError(f"{path}: line {number}: {exc}") from None
             continue
-        if key in ("DOMAIN_MIN", "DOMAIN_MAX"):
-            want = [0.0] * 3 if key == "DOMAIN_MIN" else [1.0] * 3
+        if key in ("DOMAIN_MIN", "DOMAIN_MAX", "LUT_3D_INPUT_RANGE"):  # the last: Resolve's
+            want = {"DOMAIN_MIN": [0.0] * 3, "DOMAIN_MAX": [1.0] * 3}.get(key, [0.0, 1.0])
             try:
                 values = [float(v) for v in rest.split()]
             except ValueError:
