@@ -222,7 +222,7 @@ def _read(path):
 
 # With several sources, the references (or the LUT) are read once for all of them.
 @functools.lru_cache(maxsize=None)
-def _references(paths: tuple) -> list:
+def _references(paths: tuple) -> tuple:  # a tuple: the cached value cannot be changed
     from .colorization import is_gray
     from .image import channels
 
@@ -232,7 +232,7 @@ def _references(paths: tuple) -> list:
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
-    return refs
+    return tuple(refs)
 
 
 @functools.lru_cache(maxsize=None)
