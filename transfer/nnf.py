@@ -66,9 +66,29 @@ def _feature_map(x, name: str) -> np.ndarray:
     return x
 
 
+_HUGE_PAGE = 2 << 20
+
+
+def _huge_page_aligned(shape) -> np.ndarray:
+    """An empty float32 array that starts on a 2 MiB boundary when it spans several.
+
+    NumPy asks Linux for transparent huge pages on large buffers, but only the whole aligned
+    2 MiB pages inside one get them; aligned, all of it does, and PatchMatch's scattered reads
+    of the maps miss the TLB less: (64, 256, 256) 0.278 s against 0.301 s, (64, 512, 512)
+    1.63 against 1.69 s (medians of five alternating rounds, Intel Xeon VM, 2026-11-23).
+    """
+    n = int(np.prod(shape)) * 4
+    if n < 4 * _HUGE_PAGE:
+        return np.empty(shape, np.float32)
+    buf = np.empty(n + _HUGE_PAGE, np.uint8)
+    start = -buf.ctypes.data % _HUGE_PAGE
+    return buf[start:start + n].view(np.float32).reshape(shape)
+
+
 def normalize(x: np.ndarray) -> np.ndarray:
     """(C, H, W) -> channel-last (H, W, C) float32 with unit-length (or zero) feature vectors."""
-    hwc = np.ascontiguousarray(np.moveaxis(x, 0, -1), dtype=np.float32)
+    hwc = _huge_page_aligned(x.shape[1:] + x.shape[:1])
+    hwc[...] = np.moveaxis(x, 0, -1)
     norm = np.sqrt(np.einsum("hwc,hwc->hw", hwc, hwc, dtype=np.float64)).astype(np.float32)
     hwc /= np.maximum(norm, _NORM_EPS)[..., None]
     return hwc
