@@ -332,3 +332,16 @@ def test_bds_vote_bad_input():
         nnf.bds_vote(np.zeros((5, 4, 3)), ident, ident)
     with pytest.raises(InputError, match="beta must be >= 0"):
         nnf.bds_vote(np.zeros((4, 4, 3)), ident, ident, beta=-1)
+
+
+def test_normalize_unit_vectors_on_huge_page_boundaries():
+    x = rng(5).standard_normal((64, 256, 144))  # float64 in, 9 MiB of float32 out
+    x[:, 0, 0] = 0  # a zero feature vector stays zero
+    out = nnf.normalize(x)
+    assert out.shape == (256, 144, 64) and out.dtype == np.float32 and out.flags.c_contiguous
+    assert out.ctypes.data % (2 << 20) == 0  # all of it in transparent huge pages (docs/performance.md)
+    expected = np.moveaxis(x, 0, -1) / np.linalg.norm(x, axis=0)[..., None].clip(1e-12)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert not out[0, 0].any() and np.isfinite(out).all()
+    small = nnf.normalize(x[:, :4, :4])
+    np.testing.assert_array_equal(small, out[:4, :4])
