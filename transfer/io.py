@@ -203,9 +203,8 @@ def write_image(path, img, *, overwrite: bool = False) -> Path:
     path = Path(path)
     fmt = output_format(path)
     img = check_array(img, "image")
-    check_writable(path, overwrite)  # before the encoding work
-    data = _encodable(img, fmt, path)
-    return write_atomic(path, lambda tmp: _encode(tmp, data, fmt), overwrite=overwrite)
+    return write_atomic(path, lambda tmp: _encode(tmp, _encodable(img, fmt, path), fmt),
+                        overwrite=overwrite)
 
 
 def check_writable(path: Path, overwrite: bool) -> None:

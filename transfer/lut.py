@@ -171,10 +171,10 @@ def read_cube(path) -> np.ndarray:
         if key in ("DOMAIN_MIN", "DOMAIN_MAX", "LUT_3D_INPUT_RANGE"):  # the last: Resolve's
             want = {"DOMAIN_MIN": [0.0] * 3, "DOMAIN_MAX": [1.0] * 3}.get(key, [0.0, 1.0])
             try:
-                values = [float(v) for v in rest.split()]
+                bounds = [float(v) for v in rest.split()]
             except ValueError:
-                values = None
-            if values != want:
+                bounds = None
+            if bounds != want:
                 raise InputError(f"{path}: line {number}: {key} {rest.strip()}; only the domain "
                                  "[0, 1] is supported")
             continue
