@@ -187,6 +187,19 @@ def test_regrain_reduces_noise_amplification(coffee):
     assert roughness(smooth) < 0.8 * roughness(raw)
 
 
+@pytest.mark.parametrize("size", [48, 128])
+def test_regrain_keeps_the_transferred_colors_on_small_images(size):
+    # the grain reduction's coarsest level starts from the transferred colors: it used to
+    # start from the source's, which its few iterations could not leave on small images
+    r = rng(4)
+    src = np.clip(0.5 + r.normal(0, 0.03, (size, size, 3)), 0, 1).astype(np.float32)
+    ref = np.clip(np.array([0.1, 0.3, 0.8]) + r.normal(0, 0.03, (size, size, 3)), 0, 1).astype(np.float32)
+    raw = transfer.idt(src, ref, regrain=False)
+    smooth = transfer.idt(src, ref)
+    np.testing.assert_allclose(smooth.mean(axis=(0, 1)), raw.mean(axis=(0, 1)), atol=0.005)
+    np.testing.assert_allclose(smooth.mean(axis=(0, 1)), ref.mean(axis=(0, 1)), atol=0.01)
+
+
 # ---- bad input ----------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import transfer
 from transfer.io import read_image
 from transfer.lut import read_cube
 
@@ -379,3 +380,94 @@ def test_classical_methods_and_errors_do_not_load_torch():
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+# ---- masks: region by region --------------------------------------------------------------------
+
+
+@pytest.fixture
+def masks(files):
+    half = np.zeros((256, 256), np.uint8)
+    half[:, :128] = 255  # recolor the left half
+    Image.fromarray(half).save(files / "left.png")
+    regions = np.zeros((256, 256, 3), np.uint8)
+    regions[:128], regions[128:] = (0, 0, 255), (255, 0, 0)  # top blue, bottom red
+    Image.fromarray(regions).save(files / "src_regions.png")
+    ref_regions = np.zeros((200, 300, 3), np.uint8)
+    ref_regions[:, :150], ref_regions[:, 150:] = (255, 0, 0), (0, 0, 255)
+    Image.fromarray(ref_regions).save(files / "ref_regions.png")
+    return files
+
+
+def test_source_mask_recolors_only_where_white(masks):
+    out = masks / "o.png"
+    r = run("--src", masks / "src.png", "--refs", masks / "ref1.jpg", "--method", "mkl",
+            "--src-mask", masks / "left.png", "--feather", "0", "--out", out, "-q")
+    assert r.returncode == 0, r.stderr
+    src, res = read_image(masks / "src.png"), read_image(out)
+    np.testing.assert_array_equal(res[:, 128:], src[:, 128:])
+    assert np.abs(res[:, :128].astype(int) - src[:, :128]).mean() > 5
+
+
+def test_colored_masks_pair_regions_and_report_them(masks):
+    out, report = masks / "o.png", masks / "report"
+    r = run("--src", masks / "src.png", "--refs", masks / "ref1.jpg", "--method", "reinhard",
+            "--src-mask", masks / "src_regions.png", "--ref-masks", masks / "ref_regions.png",
+            "--out", out, "--report", report)
+    assert r.returncode == 0, r.stderr
+    ref, res = read_image(masks / "ref1.jpg").astype(float), read_image(out).astype(float)
+    # blue: the source's top from the reference's right half; red: its bottom from the left
+    for rows, cols in ((slice(0, 100), slice(150, 300)), (slice(156, 256), slice(0, 150))):
+        assert np.abs(res[rows].mean(axis=(0, 1)) - ref[:, cols].mean(axis=(0, 1))).max() < 12
+    assert {p.name for p in report.iterdir()} == {"overview.png", "regions.png"}
+
+
+def test_mask_errors(masks):
+    src, ref = masks / "src.png", masks / "ref1.jpg"
+    cases = [
+        (["--method", "mkl", "--src-mask", masks / "nope.png"], "nope.png: no such file"),
+        (["--method", "mkl", "--ref-masks", masks / "left.png", "-"], "2 masks for 1 reference"),
+        (["--method", "mkl", "--feather", "3"], "--feather goes with --src-mask"),
+        (["--method", "mkl", "--feather", "-3", "--src-mask", masks / "left.png"], "--feather"),
+        (["--method", "mkl", "--src-mask", masks / "left.png", "--save-lut", masks / "l.cube"], "--save-lut"),
+        (["--method", "neural", "--src-mask", masks / "left.png", "--ref-masks", masks / "left.png"],
+         "--ref-masks does not apply to --method neural"),
+        (["--method", "mkl", "--ref-masks", masks / "ref_regions.png"], "give --src-mask"),
+        (["--method", "mkl", "--src-mask", masks / "ref_regions.png"], "another aspect ratio"),
+        (["--method", "mkl", "--src-mask", masks / "left.png", "--out", masks / "left.png",
+          "--overwrite"], "is one of the input images"),
+    ]
+    before = digest(masks)
+    for extra, message in cases:
+        r = run("--src", src, "--refs", ref, *extra)
+        assert r.returncode == 2 and message in r.stderr and "Traceback" not in r.stderr, (extra, r.stderr)
+    assert digest(masks) == before
+
+
+def test_unmatched_region_is_a_note_or_an_error(masks):
+    top = np.zeros((200, 300, 3), np.uint8)
+    top[:, :] = (0, 0, 255)  # the reference shows only the blue region
+    Image.fromarray(top).save(masks / "ref_blue.png")
+    args = ["--src", masks / "src.png", "--refs", masks / "ref1.jpg", "--method", "mkl",
+            "--src-mask", masks / "src_regions.png", "--ref-masks", masks / "ref_blue.png",
+            "--feather", "0"]
+    r = run(*args, "--out", masks / "o.png")
+    assert r.returncode == 0 and "note:" in r.stderr and "left as it is" in r.stderr, r.stderr
+    src, res = read_image(masks / "src.png"), read_image(masks / "o.png")
+    np.testing.assert_array_equal(res[128:], src[128:])  # red: not in the reference, kept
+    r = run(*args, "--out", masks / "o2.png", "--unmatched", "error")
+    assert r.returncode == 2 and "has no pixels in any reference" in r.stderr
+    assert not (masks / "o2.png").exists()
+
+
+def test_reference_mask_alone_picks_the_colors(masks):
+    ref_left = np.zeros((200, 300), np.uint8)
+    ref_left[:, :150] = 255  # take the colors of the reference's left half only
+    Image.fromarray(ref_left).save(masks / "ref_left.png")
+    out = masks / "o.png"
+    r = run("--src", masks / "src.png", "--refs", masks / "ref1.jpg", "--method", "mkl",
+            "--ref-masks", masks / "ref_left.png", "--out", out, "-q")
+    assert r.returncode == 0, r.stderr
+    ref = read_image(masks / "ref1.jpg")
+    hidden = np.concatenate([ref, np.where(ref_left > 0, 255, 0).astype(np.uint8)[..., None]], axis=2)
+    np.testing.assert_array_equal(read_image(out), transfer.mkl(read_image(masks / "src.png"), hidden))

@@ -5,6 +5,7 @@ Pipeline, from the bottom up:
   * :mod:`transfer.color`: sRGB <-> CIELab on those kernels;
   * :mod:`transfer.classical`: global transfers (Reinhard, histogram, MKL, IDT);
   * :mod:`transfer.lut`: a global transfer kept as a 3-D LUT (.cube) and applied elsewhere;
+  * :mod:`transfer.regions`: transfers region by region (masks, label maps), feathered;
   * :mod:`transfer.nnf`: nearest-neighbour fields (PatchMatch, exact search, BDS voting);
   * :mod:`transfer.features`: deep feature backbones (EfficientNet-Lite0, VGG-19);
   * :mod:`transfer.local_affine`, :mod:`transfer.labels`: the color models and the
@@ -22,6 +23,7 @@ from .errors import CudaUnavailableError, ImageReadError, InputError
 from .colorization import colorize
 from .lut import apply_lut, fit_lut
 from .neural import neural_transfer
+from .regions import regional
 
 __all__ = [
     "__version__",
@@ -33,6 +35,7 @@ __all__ = [
     "idt",
     "fit_lut",
     "apply_lut",
+    "regional",
     "neural_transfer",
     "colorize",
     "rgb2lab",

@@ -286,3 +286,33 @@ def solve_systems(lap, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray, rtol:
                    M=precond)
         x[..., c] = xc.reshape(m, n).T
     return x
+
+
+# ---- feathering of region maps ------------------------------------------------------------------
+
+
+def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float) -> np.ndarray:
+    """He et al.'s guided filter (color guide), window by window: in each (2 radius + 1)^2
+    window (edge pixels repeated past the border), the ridge regression of p on the guide's
+    colors; each pixel then averages the affine models of the windows that cover it."""
+    h, w = p.shape
+    n = 2 * radius + 1
+    gp = np.pad(guide.astype(np.float64), ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    pp = np.pad(p.astype(np.float64), radius, mode="edge")
+    a = np.empty((h, w, 3))
+    b = np.empty((h, w))
+    for y in range(h):
+        for x in range(w):
+            win_g = gp[y:y + n, x:x + n].reshape(-1, 3)
+            win_p = pp[y:y + n, x:x + n].reshape(-1)
+            mu, mean_p = win_g.mean(axis=0), win_p.mean()
+            cov = (win_g - mu).T @ (win_g - mu) / len(win_p)  # biased, as box means give
+            a[y, x] = np.linalg.solve(cov + eps * np.eye(3), (win_g - mu).T @ (win_p - mean_p) / len(win_p))
+            b[y, x] = mean_p - a[y, x] @ mu
+    ap = np.pad(a, ((radius, radius), (radius, radius), (0, 0)), mode="edge")
+    bp = np.pad(b, radius, mode="edge")
+    out = np.empty((h, w))
+    for y in range(h):
+        for x in range(w):
+            out[y, x] = ap[y:y + n, x:x + n].mean(axis=(0, 1)) @ guide[y, x] + bp[y:y + n, x:x + n].mean()
+    return out

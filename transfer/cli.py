@@ -49,7 +49,10 @@ OPTION_METHODS = {
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
     "save_lut": CLASSICAL, "lut_size": CLASSICAL,
+    "src_mask": (*CLASSICAL, "neural"), "ref_masks": CLASSICAL,
+    "feather": (*CLASSICAL, "neural"), "unmatched": CLASSICAL,
 }
+MASK_OPTIONS = ("feather", "unmatched")  # only with --src-mask or --ref-masks
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,6 +138,20 @@ def build_parser() -> argparse.ArgumentParser:
                    "other images, frames or grading software (idt: without its grain reduction)")
     p.add_argument("--lut-size", type=int, default=33, metavar="N",
                    help="classical methods: grid points per axis of --save-lut (2-256, default 33)")
+    p.add_argument("--src-mask", metavar="MASK",
+                   help="recolor only where this mask is white (a gray mask; its gray levels "
+                   "blend), or region by region (a mask in colors or labels: each region takes "
+                   "the colors of the same color in --ref-masks); black is left as it is. "
+                   "Classical methods and neural")
+    p.add_argument("--ref-masks", metavar="MASK", nargs="+",
+                   help="classical methods: one mask per reference ('-' for the whole "
+                   "reference): which part of it gives colors (white), or its regions (colors)")
+    p.add_argument("--feather", type=_feather, default="auto", metavar="PX",
+                   help="masks: radius in pixels of the feathering along the source's edges "
+                   "(default auto: 1%% of the longer side; 0: the masks' edges as drawn)")
+    p.add_argument("--unmatched", default="keep", choices=("keep", "global", "error"),
+                   help="masks: a source region that no reference mask shows is kept as it is "
+                   "(default, with a note), transferred from the whole references, or an error")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -155,7 +172,7 @@ def _output_path(args, method: str) -> Path:
     else:
         out = src.with_name(f"{src.stem}.{method}.png")
     output_format(out)
-    inputs = [Path(args.src), *map(Path, args.refs or [args.lut])]
+    inputs = [Path(args.src), *map(Path, args.refs or [args.lut]), *map(Path, _mask_paths(args))]
     for p in inputs:
         if p.exists() and out.exists() and os.path.samefile(p, out):
             raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
@@ -168,6 +185,18 @@ def _output_path(args, method: str) -> Path:
     if not out.parent.exists():
         raise InputError(f"{out}: folder {out.parent} does not exist")
     return out
+
+
+def _feather(text: str):
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+        if value < 0:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a whole number of pixels >= 0, got {text!r}") from None
+    return value
 
 
 def _ref_scale(text: str):
@@ -204,10 +233,68 @@ def _check_options_apply(args, method: str) -> None:
     """Refuses options given on the command line that ``method`` (or "lut": --lut) does not use."""
     parser = build_parser()
     what = "--lut" if method == "lut" else f"--method {method}"
+    masked = bool(args.src_mask or args.ref_masks)
     for dest, methods in OPTION_METHODS.items():
+        if dest == "report" and masked and method in CLASSICAL:
+            continue  # a masked classical transfer reports its regions
         if method not in methods and getattr(args, dest) != parser.get_default(dest):
             flag = "--" + dest.replace("_", "-")
             raise InputError(f"{flag} does not apply to {what} (only to {', '.join(methods)})")
+    for dest in MASK_OPTIONS:
+        if not masked and getattr(args, dest) != parser.get_default(dest):
+            raise InputError(f"--{dest} goes with --src-mask or --ref-masks")
+    if masked and args.save_lut:
+        raise InputError("--save-lut keeps one map of colors for the whole image; a transfer "
+                         "by masks has one per region")
+
+
+def _mask_paths(args) -> list:
+    return [p for p in [getattr(args, "src_mask", None), *(getattr(args, "ref_masks", None) or [])]
+            if p and p != "-"]
+
+
+def _region_maps(args, src, refs):
+    """The source's and the references' region maps from --src-mask / --ref-masks, read
+    together (colors name the same region in every file)."""
+    import numpy as np
+
+    from .io import read_image
+    from .regions import region_maps_from_images
+
+    ref_masks = args.ref_masks or []
+    if ref_masks and len(ref_masks) != len(refs):
+        raise InputError(f"--ref-masks has {len(ref_masks)} masks for {len(refs)} reference(s) "
+                         "(give '-' for a reference used whole)")
+    paths = _mask_paths(args)
+    maps = dict(zip(paths, region_maps_from_images([read_image(p) for p in paths], paths)))
+    if args.src_mask:
+        src_regions = maps[args.src_mask]
+    else:  # the whole source is region 1, and the references' masks must say which part that is
+        src_regions = np.ones(src.shape[:2], np.int32)
+        labels = {int(v) for m in maps.values() if m.dtype.kind in "iu" for v in np.unique(m) if v}
+        if len(labels) > 1:
+            raise InputError("--ref-masks shows several regions; give --src-mask to say which part "
+                             "of the source each one colors")
+    ref_regions = [None if m == "-" else maps[m] for m in ref_masks] or None
+    return src_regions, ref_regions
+
+
+def _regional(args, src, refs, src_regions, ref_regions, method, options, report):
+    """A transfer by masks; unmatched regions reported as notes on stderr."""
+    import warnings
+
+    from .regions import regional
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if method in CLASSICAL:
+            options = {**options, "unmatched": args.unmatched}
+        result = regional(src, list(refs), src_regions, ref_regions, method=method,
+                          feather=args.feather, report=report, **options)
+    if not args.quiet:
+        for w in caught:
+            print(f"transfer: note: {args.src}: {w.message}", file=sys.stderr)
+    return result
 
 
 def _read(path):
@@ -281,22 +368,26 @@ def run(args) -> Path:
             write_colorize_report(args.report, report, src=src, refs=refs, result=result,
                                   ref_names=[Path(r).name for r in args.refs])
         return path
+    masks = _region_maps(args, src, refs) if args.src_mask or args.ref_masks else None
+    report = {} if args.report else None
     if method == "neural":
         from .neural import neural_transfer
 
-        report = {} if args.report else None
-        result = neural_transfer(src, refs, backbone=args.backbone, weights=args.weights,
-                                 levels=args.levels, seed=args.seed, backend=args.device,
-                                 ref_scale=args.ref_scale, context=args.context,
-                                 warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
-                                 strength=args.strength, max_size=args.max_size,
-                                 progress=False if args.quiet else None,
-                                 report=report)
+        options = dict(backbone=args.backbone, weights=args.weights, levels=args.levels,
+                       seed=args.seed, backend=args.device, ref_scale=args.ref_scale,
+                       context=args.context,
+                       warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
+                       strength=args.strength, max_size=args.max_size,
+                       progress=False if args.quiet else None)
+        if masks:
+            result = _regional(args, src, refs, masks[0], None, method, options, report)
+        else:
+            result = neural_transfer(src, refs, **options, report=report)
         path = write_image(out_path, result, overwrite=args.overwrite)
         if report is not None:
             from .report import write_report
 
-            write_report(args.report, src, refs, report["result"], report,
+            write_report(args.report, src, refs, result if masks else report["result"], report,
                          ref_names=[Path(r).name for r in args.refs])
         return path
     options = {"weights": args.ref_weights, "strength": args.strength}
@@ -304,8 +395,15 @@ def run(args) -> Path:
         options.update(seed=args.seed, iterations=args.iterations)
     lut_path = _lut_output_path(args, out_path) if args.save_lut else None
     regrain = {"regrain": not args.no_regrain} if method == "idt" else {}
-    result = classical.METHODS[method](src, refs, **options, **regrain)
+    if masks:
+        result = _regional(args, src, refs, *masks, method, {**options, **regrain}, report)
+    else:
+        result = classical.METHODS[method](src, refs, **options, **regrain)
     path = write_image(out_path, result, overwrite=args.overwrite)
+    if report is not None:
+        from .report import write_report
+
+        write_report(args.report, src, refs, result, report, ref_names=[Path(r).name for r in args.refs])
     if lut_path:  # fits the statistics again (a few ms; IDT 0.1-0.2 s), as a map of colors
         from .lut import fit_lut, write_cube
 

@@ -120,6 +120,18 @@ def overview(src, refs, result, *, ref_names=None, scales=None, result_caption="
     return _side_by_side(panels)
 
 
+def regions_picture(src, weights: np.ndarray) -> np.ndarray:
+    """The source in gray where it is kept as it is, tinted by region (PALETTE) where a
+    transfer applies, each pixel blended by the regions' feathered weights (count, H, W)."""
+    rgb = _u8(src)[..., :3].astype(np.float32)
+    gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    out = weights[0][..., None] * gray[..., None]
+    for i in range(1, len(weights)):
+        tint = 0.5 * gray[..., None] + 0.5 * PALETTE[(i - 1) % len(PALETTE)].astype(np.float32)
+        out = out + weights[i][..., None] * tint
+    return np.clip(out, 0, 255).round().astype(np.uint8)
+
+
 def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> list:
     """Writes the report PNGs into ``folder`` (created if missing); returns their paths."""
     folder = Path(folder)
@@ -133,6 +145,8 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
     caption = "result, warm start" if report.get("warm_start") else "result"
     save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"),
                                   result_caption=caption))
+    if "weights" in report:  # a transfer by masks: which region each pixel blends from
+        save("regions.png", regions_picture(src, report["weights"]))
     for entry in report.get("levels", []):
         level = entry["level"]
         save(f"level{level}_guidance.png", entry["guide"])
