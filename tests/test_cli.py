@@ -471,3 +471,30 @@ def test_reference_mask_alone_picks_the_colors(masks):
     ref = read_image(masks / "ref1.jpg")
     hidden = np.concatenate([ref, np.where(ref_left > 0, 255, 0).astype(np.uint8)[..., None]], axis=2)
     np.testing.assert_array_equal(read_image(out), transfer.mkl(read_image(masks / "src.png"), hidden))
+
+
+def test_temporal_frames_of_a_shot(tmp_path):
+    from skimage import data
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    photo = data.astronaut()[::4, ::4]
+    frames = []
+    for t in range(3):
+        frames.append(tmp_path / f"frame{t}.png")
+        Image.fromarray(photo[:96, 3 * t: 3 * t + 96]).save(frames[-1])
+    Image.fromarray(data.coffee()[::4, ::4]).save(tmp_path / "ref.png")
+    flicker = {}
+    for name, extra in (("alone", []), ("temporal", ["--temporal"])):
+        (tmp_path / name).mkdir()
+        r = run("--src", *frames, "--refs", tmp_path / "ref.png", "--out-dir", tmp_path / name, "-q", *extra)
+        assert r.returncode == 0, r.stderr
+        outs = [read_image(tmp_path / name / f.name) for f in frames]
+        flicker[name] = np.mean([deltaE_ciede2000(rgb2lab(a[:, 3:]), rgb2lab(b[:, :-3])).mean()
+                                 for a, b in zip(outs, outs[1:])])
+    assert flicker["temporal"] < 0.5 * flicker["alone"], flicker
+    for extra, message in ((["--method", "mkl"], "--temporal does not apply to --method mkl"),
+                           (["--temporal", "2"], "--temporal must be in [0, 1]")):
+        r = run("--src", *frames, "--refs", tmp_path / "ref.png", "--out-dir", tmp_path, "--temporal", *extra)
+        assert r.returncode == 2 and message in r.stderr and r.stderr.count("error") == 1, r.stderr
+    r = run("--src", frames[0], "--refs", tmp_path / "ref.png", "--temporal")
+    assert r.returncode == 2 and "several sources" in r.stderr

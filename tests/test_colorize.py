@@ -213,7 +213,7 @@ def test_reference_scale_options(scene):
     colorize(gray, truth, ref_scale=1, report=report)
     assert report["ref_scales"] == [1.0] and "ref_scale_scores" not in report
     for bad in ("big", 0, -1, float("nan"), None):
-        with pytest.raises(InputError, match="ref_scale must be 'auto' or a number > 0"):
+        with pytest.raises(InputError, match="ref_scale must be 'auto', a number > 0"):
             colorize(gray, truth, ref_scale=bad)
     with pytest.raises(InputError, match="ref_scale 0.01 makes reference 0"):
         colorize(gray, truth, ref_scale=0.01)

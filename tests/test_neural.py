@@ -125,7 +125,7 @@ def test_reference_at_twice_the_resolution_is_matched_at_the_source_scale(scene)
     assert report["ref_scales"] == [0.5], report["ref_scale_scores"]
     as_given = ciede(neural_transfer(src, fine_ref, ref_scale=1, progress=False), truth)
     assert auto < 0.9 * as_given, (auto, as_given)
-    with pytest.raises(InputError, match="ref_scale must be 'auto' or a number > 0"):
+    with pytest.raises(InputError, match="ref_scale must be 'auto', a number > 0"):
         neural_transfer(src, fine_ref, ref_scale="double")
 
 
@@ -220,3 +220,66 @@ def test_context_bad_values(scene):
             neural_transfer(src, ref, context=bad)
     with pytest.raises(InputError, match="the levels end at 5, the coarsest"):
         neural_transfer(src, ref, levels=(5,), context=0.5)
+
+
+# ---- frames of a shot ---------------------------------------------------------------------------
+
+
+def _pan(step=3, count=4, size=96):
+    """Frames of a camera pan over a photo: frame t is shifted ``step`` pixels right of t-1."""
+    photo = data.astronaut()[::4, ::4]  # 128 x 128
+    return [photo[:size, step * t: step * t + size].copy() for t in range(count)]
+
+
+def flicker(outs, step=3):
+    """Mean CIEDE2000 between the same content in consecutive results."""
+    return float(np.mean([ciede(a[:, step:], b[:, :-step]) for a, b in zip(outs, outs[1:])]))
+
+
+def test_frames_of_a_shot_are_recolored_consistently():
+    frames, ref = _pan(), data.coffee()[::4, ::4]
+    alone = [neural_transfer(f, ref, progress=False) for f in frames]
+    chained = list(transfer.neural.neural_frames(frames, ref, progress=False))
+    np.testing.assert_array_equal(chained[0], alone[0])  # the first frame is matched as alone
+    assert flicker(chained) < 0.3 * flicker(alone), (flicker(chained), flicker(alone))
+    # and each frame still takes the references' colors: not farther from the independent
+    # results than they are from one another
+    assert np.mean([ciede(c, a) for c, a in zip(chained, alone)]) < flicker(alone)
+
+
+def test_carried_models_follow_the_motion_and_stop_at_new_content():
+    from transfer.neural import Frame, carried_models
+
+    photo = data.astronaut()[::2, ::2].astype(np.float32) / 255  # 256 x 256
+    prev, now = photo[:, :224].copy(), photo[:, 4:228].copy()  # the camera moved 4 px right
+    y, x = np.mgrid[0:256, 0:224] / 224
+    models = np.stack([np.sin(3 * x + y), np.cos(2 * y), x * y, x, y, x - y], axis=-1).astype(np.float32)
+    carried, sure = carried_models(now, Frame(prev, models[..., :3], models[..., 3:]))
+    inner = (slice(8, -8), slice(8, -12))
+    off = np.abs(carried[:, :220][inner] - models[:, 4:][inner])
+    # (where the photo is flat the flow may be a few pixels off, and so the models; the colors
+    # they give there are the same)
+    assert np.median(off) < 0.005 and np.percentile(off, 99) < 0.02, (np.median(off), off.max())
+    assert sure[inner].mean() > 0.9 and sure[:, -2:].mean() < 0.5  # the right edge is new
+    other = data.coffee()[:256, :224].astype(np.float32) / 255  # a cut: another picture
+    _, sure_cut = carried_models(other, Frame(prev, models[..., :3], models[..., 3:]))
+    assert sure_cut.mean() < 0.2
+
+
+def test_previous_and_temporal_are_checked():
+    frames, ref = _pan(count=2), data.coffee()[::4, ::4]
+    report = {}
+    neural_transfer(frames[0], ref, progress=False, report=report)
+    with pytest.raises(TypeError, match="previous must be the Frame"):
+        neural_transfer(frames[1], ref, progress=False, previous=frames[0])
+    with pytest.raises(InputError, match="same shot"):
+        neural_transfer(frames[1][:64], ref, progress=False, previous=report["frame"])
+    for bad in (1.5, -0.1, "high"):
+        with pytest.raises(InputError, match="temporal"):
+            neural_transfer(frames[1], ref, progress=False, previous=report["frame"], temporal=bad)
+    with pytest.raises(InputError, match="report and previous"):
+        list(transfer.neural.neural_frames(frames, ref, report={}))
+    with pytest.raises(InputError, match="2 factors for 1 reference"):
+        neural_transfer(frames[1], ref, progress=False, ref_scale=[1.0, 0.5])
+    neural_transfer(frames[1], ref, progress=False, ref_scale=[0.71], report=report)
+    assert report["ref_scales"] == [0.71]

@@ -45,6 +45,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
+    "temporal": ("neural",),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
@@ -122,6 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "better when they show the source's scene (another view, a graded take), worse "
                    "when they only show other content (the source's structure fades). auto: on "
                    "when the matches say the references show the source's scene. Default off")
+    p.add_argument("--temporal", type=float, nargs="?", const=0.9, default=None, metavar="W",
+                   help="neural, several sources that are the frames of one shot, in order: "
+                   "recolor them consistently, each frame keeping the previous one's color models "
+                   "where it shows the same content (share W, default 0.9 with the flag alone)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -379,12 +384,20 @@ def run(args) -> Path:
                        warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
                        strength=args.strength, max_size=args.max_size,
                        progress=False if args.quiet else None)
+        chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
+        if chain is not None:
+            _check_frame(args.src, src, chain)
+            options.update(previous=chain.get("frame"), temporal=args.temporal,
+                           ref_scale=chain.get("ref_scales") or args.ref_scale)
+            report = {} if report is None else report
         if masks:
             result = _regional(args, src, refs, masks[0], None, method, options, report)
         else:
             result = neural_transfer(src, refs, **options, report=report)
         path = write_image(out_path, result, overwrite=args.overwrite)
-        if report is not None:
+        if chain is not None:
+            chain.update(frame=report["frame"], ref_scales=report["ref_scales"], shape=src.shape[:2])
+        if args.report:
             from .report import write_report
 
             write_report(args.report, src, refs, result if masks else report["result"], report,
@@ -411,6 +424,15 @@ def run(args) -> Path:
         write_cube(lut_path, lut, overwrite=args.overwrite,
                    title=f"transfer {method}: {Path(args.src).name} -> {', '.join(Path(r).name for r in args.refs)}")
     return path
+
+
+def _check_frame(path, src, chain) -> None:
+    """--temporal: this frame must have the previous one's size (a new chain starts after a
+    frame that failed)."""
+    shape = chain.get("shape")
+    if shape is not None and tuple(src.shape[:2]) != tuple(shape):
+        raise InputError(f"{path}: is {src.shape[1]}x{src.shape[0]}, the previous frame "
+                         f"{shape[1]}x{shape[0]}: --temporal needs the frames of one shot, of one size")
 
 
 def _lut_output_path(args, out_path: Path) -> Path:
@@ -463,6 +485,11 @@ def main(argv=None) -> int:
         for flag, dest in (("--out", "out"), ("--save-lut", "save_lut"), ("--report", "report")):
             if getattr(args, dest):
                 parser.error(f"{flag} is for one source; with several, give --out-dir (or nothing)")
+    if args.temporal is not None:
+        if len(args.src) < 2:
+            parser.error("--temporal is for several sources: the frames of one shot, in order")
+        if not 0 <= args.temporal <= 1:
+            parser.error(f"--temporal must be in [0, 1], got {args.temporal:g}")
     if args.out_dir:
         stems = [Path(src).stem for src in args.src]
         twice = next((stem for stem in stems if stems.count(stem) > 1), None)
@@ -470,6 +497,12 @@ def main(argv=None) -> int:
             parser.error(f"two sources are named {twice!r}: their results would overwrite each other in --out-dir")
         if not Path(args.out_dir).is_dir():
             print(f"transfer: error: {args.out_dir}: --out-dir is not an existing folder", file=sys.stderr)
+            return 2
+    if args.method and len(args.src) > 1:  # refused options: one message, not one per source
+        try:
+            _check_options_apply(args, args.method)
+        except InputError as exc:
+            print(f"transfer: error: {exc}", file=sys.stderr)
             return 2
     _references.cache_clear()
     _read_lut.cache_clear()
@@ -483,13 +516,16 @@ def main(argv=None) -> int:
             print(f"transfer: error: {exc}", file=sys.stderr)
             return 2
     failed = 0
+    chain = {} if args.temporal is not None else None
     for src in args.src:  # one after the other: a bad one is reported, the others still done
-        job = argparse.Namespace(**{**vars(args), "src": src})
+        job = argparse.Namespace(**{**vars(args), "src": src, "chain": chain})
         try:
             out = run_lut(job) if args.lut else run(job)
         except (InputError, TypeError, CudaUnavailableError) as exc:
             print(f"transfer: error: {exc}", file=sys.stderr)
             failed += 1
+            if chain is not None:  # the next frame starts a new chain
+                chain.clear()
             continue
         except KeyboardInterrupt:
             print("transfer: interrupted", file=sys.stderr)

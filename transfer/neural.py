@@ -18,6 +18,7 @@ The final coefficients are smoothed by edge-aware WLS guided by the source's lum
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -87,12 +88,82 @@ def _progress(total: int, enabled, desc: str = "neural transfer"):
     return tqdm(total=total, desc=desc, unit="step", leave=False)
 
 
+@dataclass(frozen=True)
+class Frame:
+    """What the next frame of a shot needs from this one (``report["frame"]``): the frame at
+    the working size and its final color models there (unit Lab, a and b (H, W, 3))."""
+
+    src: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+    ref_scales: list | None = None
+
+
+#: Flow is computed at most this size (longest side): Lucas-Kanade on 256 x 256 takes about
+#: 0.2 s here, and the motion of smooth color models needs no finer resolution.
+FLOW_SIZE = 256
+
+#: The previous frame's models count as sure where the frame, warped by the flow, matches
+#: this one: sureness falls from 1 to 0 as their CIELab difference rises to this many units.
+TEMPORAL_TOLERANCE = 6.0
+
+
+def carried_models(src_rgb, previous: Frame):
+    """The previous frame's color models carried onto this frame: ``(models, sureness)``, at
+    the working size, models (H, W, 6) as a then b.
+
+    The motion comes from optical flow (iterative Lucas-Kanade, scikit-image) between the
+    frames' luminance at :data:`FLOW_SIZE`; the previous models and frame are warped by it
+    (bilinear), and ``sureness`` in [0, 1] says where the warped frame matches this one
+    (occlusions, new content and cuts do not): 1 - |Lab difference| / TEMPORAL_TOLERANCE,
+    0 where the flow leaves the frame."""
+    from scipy.ndimage import gaussian_filter, map_coordinates
+    from skimage.registration import optical_flow_ilk
+
+    height, width = src_rgb.shape[:2]
+    scale = min(1.0, FLOW_SIZE / max(height, width))
+    small = (max(1, round(height * scale)), max(1, round(width * scale)))
+    lum = [_resize(_unit_lab(x)[..., :1], small)[..., 0] for x in (src_rgb, previous.src)]
+    flow = optical_flow_ilk(lum[0], lum[1], radius=7)  # lum[0](p) ~ lum[1](p + flow)
+    flow = _C.resize_bilinear(np.ascontiguousarray(np.moveaxis(flow, 0, -1), dtype=np.float32), height, width)
+    rows, cols = np.indices((height, width), dtype=np.float32)
+    at = [rows + flow[..., 0] * (height / small[0]), cols + flow[..., 1] * (width / small[1])]
+
+    def warped(img):
+        return np.stack([map_coordinates(img[..., c], at, order=1, mode="nearest")
+                         for c in range(img.shape[2])], axis=-1).astype(np.float32)
+
+    carried = warped(np.concatenate([previous.a, previous.b], axis=2))
+    difference = unit_to_lab(_unit_lab(src_rgb)) - unit_to_lab(warped(_unit_lab(previous.src)))
+    sureness = 1.0 - np.sqrt((difference**2).sum(axis=2)) / TEMPORAL_TOLERANCE
+    inside = (at[0] >= 0) & (at[0] <= height - 1) & (at[1] >= 0) & (at[1] <= width - 1)
+    sureness = gaussian_filter(np.clip(sureness, 0, 1) * inside, 1.0)
+    return carried, sureness.astype(np.float32)
+
+
+def _check_previous(previous, working_shape, temporal) -> float:
+    """Checks ``previous`` (a :class:`Frame` of the same working size, or None) and
+    ``temporal``; returns the latter as a float."""
+    temporal = check_weight("temporal", temporal)
+    if temporal > 1:
+        raise InputError(f"temporal must be in [0, 1], got {temporal!r}")
+    if previous is not None:
+        if not isinstance(previous, Frame):
+            raise TypeError("previous must be the Frame of the preceding frame (report['frame'])")
+        if previous.src.shape != tuple(working_shape):
+            raise InputError(f"previous is a frame of {previous.src.shape[1]}x{previous.src.shape[0]} "
+                             f"at the working size, this one {working_shape[1]}x{working_shape[0]}: "
+                             "previous must be the preceding frame of the same shot")
+    return temporal
+
+
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, backend: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    warm_start: bool | str = False, report: dict | None = None) -> np.ndarray:
+                    warm_start: bool | str = False, previous=None, temporal: float = 0.9,
+                    report: dict | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
 
     Parameters
@@ -130,12 +201,13 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         Longest side of the working resolution: larger sources and references are matched and
         fitted at this size, and the final color models, smooth by construction, are
         upsampled and applied to the full-resolution source.
-    ref_scale : 'auto' or float
+    ref_scale : 'auto', float, or a sequence of floats
         Factor by which each reference is resized before matching, so that its content
         appears at the size it has in the source (deep features are not scale-invariant):
         'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1) per
         reference on the luminance and keeps the one whose matches are the most confident;
-        1 matches the references as they are.
+        1 matches the references as they are; a sequence gives one factor per reference
+        (as ``report["ref_scales"]`` tells them).
     context : float
         Weight of the next coarser level's features appended to the finest level's before
         matching (a hypercolumn: 0, the default, matches on the finest level's features
@@ -163,10 +235,23 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         first with a coarser one) reaches :data:`WARM_START_MIN_SIMILARITY` (same scene),
         off below (other content); effnet-lite0 only (its threshold), off with other
         backbones. ``report["warm_start"]`` says what was done.
+    previous : Frame, optional
+        ``report["frame"]`` of the preceding frame of the same shot (:func:`neural_frames`
+        chains them): frames of a video are then recolored consistently. The final color
+        models take, where this frame shows what the previous one did (optical flow, checked
+        by the warped frame's colors: :func:`carried_models`), the previous frame's models
+        carried over by the flow, at a share of ``temporal``. Without it each frame is
+        matched on its own, and the same content can come out in colors several CIEDE2000
+        units apart from one frame to the next.
+    temporal : float in [0, 1]
+        With ``previous``: the carried models' share where the frames agree (default 0.9: a
+        tenth comes from this frame's own fit, so that a long shot does not drift far from
+        the references; 1 copies the first frame's look wherever its content stays).
     report : dict, optional
         Filled with intermediate pictures (guidance, confidence, labels per level), each
-        level's mean match similarity, the reference scales ("ref_scales") and whether the
-        solves were warm-started ("warm_start").
+        level's mean match similarity, the reference scales ("ref_scales"), whether the
+        solves were warm-started ("warm_start"), what the next frame needs ("frame") and,
+        with ``previous``, the carried models' share per pixel ("temporal").
 
     Returns
     -------
@@ -193,6 +278,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     full_h, full_w = s.rgb.shape[:2]
     src_rgb = _fit(s.rgb, max_size)
     height, width = src_rgb.shape[:2]
+    temporal = _check_previous(previous, src_rgb.shape, temporal)
     src_unit = _unit_lab(src_rgb)
     bar = _progress(len(levels) * (len(rs) + 1), progress)
 
@@ -276,6 +362,13 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
             smooth = wls_smooth(np.concatenate([a_full, b_full], axis=2), src_unit[..., 0], lam=lam,
                                 data_weight=data_weight, iterations=100)
             a_full, b_full = smooth[..., :3], smooth[..., 3:]
+            if previous is not None:  # the previous frame's models where it showed the same content
+                carried, share = carried_models(src_rgb, previous)
+                share = (temporal * share)[..., None]
+                a_full = a_full + share * (carried[..., :3] - a_full)
+                b_full = b_full + share * (carried[..., 3:] - b_full)
+                if report is not None:
+                    report["temporal"] = share[..., 0]
         current = _rgb(np.clip(a_full * src_unit + b_full, 0, 1))
         if report is not None:
             report.setdefault("levels", []).append({
@@ -285,6 +378,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
             bar.update(1)
     if bar is not None:
         bar.close()
+    a_working, b_working = a_full, b_full
     if (height, width) != (full_h, full_w):  # the smooth models, applied at full resolution
         a_full = _C.resize_bilinear(np.ascontiguousarray(a_full), full_h, full_w)
         b_full = _C.resize_bilinear(np.ascontiguousarray(b_full), full_h, full_w)
@@ -292,4 +386,26 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     if report is not None:
         report["result"] = current
         report["warm_start"] = bool(warm)
+        report["frame"] = Frame(src_rgb, a_working, b_working, report.get("ref_scales"))
     return finish(s, current, strength)
+
+
+def neural_frames(frames, refs, *, temporal: float = 0.9, ref_scale="auto", **options):
+    """Recolors the frames of one shot, in order, consistently: yields each frame's result.
+
+    Each frame after the first is recolored with the previous one's models carried along the
+    motion (``previous``, ``temporal`` of :func:`neural_transfer`), and with the references
+    at the scale picked for the first frame (``ref_scale='auto'`` is decided once). ``frames``
+    is any iterable of images of one size (a list, or a generator reading files); the other
+    options are :func:`neural_transfer`'s (``report`` excepted).
+    """
+    if "report" in options or "previous" in options:
+        raise InputError("neural_frames chains the frames itself: report and previous are not options")
+    previous = None
+    for frame in frames:
+        report = {}
+        yield neural_transfer(frame, refs, previous=previous, temporal=temporal,
+                              ref_scale=ref_scale, report=report, **options)
+        previous = report["frame"]
+        if isinstance(ref_scale, str):
+            ref_scale = report["ref_scales"]

@@ -81,14 +81,18 @@ def reference_scale(net, target_gray3: np.ndarray, ref_rgb: np.ndarray, *,
 
 
 def check_ref_scale(ref_scale) -> None:
+    """'auto', a factor > 0, or one factor > 0 per reference (a sequence)."""
     if isinstance(ref_scale, str) and ref_scale == "auto":
         return
+    values = list(ref_scale) if isinstance(ref_scale, (list, tuple, np.ndarray)) else [ref_scale]
     try:
-        ok = not isinstance(ref_scale, str) and np.isfinite(float(ref_scale)) and float(ref_scale) > 0
+        ok = bool(values) and all(not isinstance(v, str) and np.isfinite(float(v)) and float(v) > 0
+                                  for v in values)
     except (TypeError, ValueError):
         ok = False
     if not ok:
-        raise InputError(f"ref_scale must be 'auto' or a number > 0, got {ref_scale!r}")
+        raise InputError(f"ref_scale must be 'auto', a number > 0 or one such number per "
+                         f"reference, got {ref_scale!r}")
 
 
 def scale_references(net, target_gray3: np.ndarray, ref_rgbs: list, ref_scale, *, max_size: int,
@@ -104,6 +108,10 @@ def scale_references(net, target_gray3: np.ndarray, ref_rgbs: list, ref_scale, *
         factors = [f for f, _ in picks]
         if report is not None:
             report["ref_scale_scores"] = [scores for _, scores in picks]
+    elif isinstance(ref_scale, (list, tuple, np.ndarray)):
+        if len(ref_scale) != len(ref_rgbs):
+            raise InputError(f"ref_scale has {len(ref_scale)} factors for {len(ref_rgbs)} reference(s)")
+        factors = [float(f) for f in ref_scale]
     else:
         factors = [float(ref_scale)] * len(ref_rgbs)
     out = []
