@@ -293,3 +293,33 @@ def test_two_passes_above_the_working_size(scene):
     assert out.shape == (*gray.shape, 3)
     assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
     assert deltaE_ciede2000(rgb2lab(out), rgb2lab(truth)).mean() < 3  # 1.94 when written
+
+
+# ---- frames of a film -----------------------------------------------------------------------------
+
+
+def test_frames_of_a_film_are_colored_consistently():
+    from transfer.colorization import colorize_frames
+
+    photo = data.astronaut()[::4, ::4]  # a camera pan: each frame 3 px right of the last
+    frames = [gray_of(photo[:96, 3 * t: 3 * t + 96]) for t in range(4)]
+    ref = data.chelsea()[::4, ::4]
+
+    def flicker(outs):
+        return np.mean([deltaE_ciede2000(rgb2lab(a[:, 3:]), rgb2lab(b[:, :-3])).mean()
+                        for a, b in zip(outs, outs[1:])])
+
+    for method in ("exemplar", "welsh"):
+        options = {"progress": False} if method != "welsh" else {}
+        alone = [colorize(f, ref, method=method, **options) for f in frames]
+        chained = list(colorize_frames(frames, ref, method=method, **options))
+        np.testing.assert_array_equal(chained[0], alone[0])
+        assert flicker(chained) < 0.4 * flicker(alone), (method, flicker(chained), flicker(alone))
+        for out, gray in zip(chained, frames):
+            assert np.abs(lightness(out) - lightness(gray)).max() < 0.5
+    report = {}
+    colorize(frames[0], ref, method="welsh", report=report)
+    with pytest.raises(InputError, match="same shot"):
+        colorize(frames[1][:64], ref, method="welsh", previous=report["frame"])
+    with pytest.raises(InputError, match="report and previous"):
+        list(colorize_frames(frames, ref, previous=report["frame"]))

@@ -247,14 +247,14 @@ def test_frames_of_a_shot_are_recolored_consistently():
     assert np.mean([ciede(c, a) for c, a in zip(chained, alone)]) < flicker(alone)
 
 
-def test_carried_models_follow_the_motion_and_stop_at_new_content():
-    from transfer.neural import Frame, carried_models
+def test_carried_values_follow_the_motion_and_stop_at_new_content():
+    from transfer.temporal import Frame, carry
 
     photo = data.astronaut()[::2, ::2].astype(np.float32) / 255  # 256 x 256
     prev, now = photo[:, :224].copy(), photo[:, 4:228].copy()  # the camera moved 4 px right
     y, x = np.mgrid[0:256, 0:224] / 224
     models = np.stack([np.sin(3 * x + y), np.cos(2 * y), x * y, x, y, x - y], axis=-1).astype(np.float32)
-    carried, sure = carried_models(now, Frame(prev, models[..., :3], models[..., 3:]))
+    carried, sure = carry(now, Frame(prev, models))
     inner = (slice(8, -8), slice(8, -12))
     off = np.abs(carried[:, :220][inner] - models[:, 4:][inner])
     # (where the photo is flat the flow may be a few pixels off, and so the models; the colors
@@ -262,7 +262,7 @@ def test_carried_models_follow_the_motion_and_stop_at_new_content():
     assert np.median(off) < 0.005 and np.percentile(off, 99) < 0.02, (np.median(off), off.max())
     assert sure[inner].mean() > 0.9 and sure[:, -2:].mean() < 0.5  # the right edge is new
     other = data.coffee()[:256, :224].astype(np.float32) / 255  # a cut: another picture
-    _, sure_cut = carried_models(other, Frame(prev, models[..., :3], models[..., 3:]))
+    _, sure_cut = carry(other, Frame(prev, models))
     assert sure_cut.mean() < 0.2
 
 

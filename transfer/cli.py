@@ -45,7 +45,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
-    "temporal": ("neural",),
+    "temporal": ("neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",),
@@ -124,9 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "when they only show other content (the source's structure fades). auto: on "
                    "when the matches say the references show the source's scene. Default off")
     p.add_argument("--temporal", type=float, nargs="?", const=0.9, default=None, metavar="W",
-                   help="neural, several sources that are the frames of one shot, in order: "
-                   "recolor them consistently, each frame keeping the previous one's color models "
-                   "where it shows the same content (share W, default 0.9 with the flag alone)")
+                   help="neural and colorization, several sources that are the frames of one "
+                   "shot, in order: recolor (or colorize) them consistently, each frame keeping "
+                   "the previous one's color models (or colors) where it shows the same content "
+                   "(share W, default 0.9 with the flag alone)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -354,20 +355,23 @@ def run(args) -> Path:
     if method in COLORIZERS:
         from .colorization import colorize
 
-        report = {} if args.report else None
-        options = {"seed": args.seed, "strength": args.strength}
+        chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
+        report = {} if args.report or chain is not None else None
+        options = {"seed": args.seed, "strength": args.strength, "report": report}
         if method in ("exemplar", "semantic"):
             options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
-                           max_size=args.max_size, ref_scale=args.ref_scale, report=report,
+                           max_size=args.max_size, ref_scale=args.ref_scale,
                            context=args.context, passes=args.passes, classifier=args.classifier,
                            progress=False if args.quiet else None)
             if args.levels:
                 options["levels"] = args.levels
         if method == "semantic":
             options.update(classes=args.classes, class_map=_class_map(args.class_map))
+        _chained(args, src, chain, options, scaled=method != "welsh")
         result = colorize(src, refs, method=method, **options)
         path = write_image(out_path, result, overwrite=args.overwrite)
-        if report:
+        _chain_on(chain, report, src)
+        if args.report:
             from .report import write_colorize_report
 
             write_colorize_report(args.report, report, src=src, refs=refs, result=result,
@@ -385,18 +389,15 @@ def run(args) -> Path:
                        strength=args.strength, max_size=args.max_size,
                        progress=False if args.quiet else None)
         chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
-        if chain is not None:
-            _check_frame(args.src, src, chain)
-            options.update(previous=chain.get("frame"), temporal=args.temporal,
-                           ref_scale=chain.get("ref_scales") or args.ref_scale)
-            report = {} if report is None else report
+        _chained(args, src, chain, options)
+        if chain is not None and report is None:
+            report = {}
         if masks:
             result = _regional(args, src, refs, masks[0], None, method, options, report)
         else:
             result = neural_transfer(src, refs, **options, report=report)
         path = write_image(out_path, result, overwrite=args.overwrite)
-        if chain is not None:
-            chain.update(frame=report["frame"], ref_scales=report["ref_scales"], shape=src.shape[:2])
+        _chain_on(chain, report, src)
         if args.report:
             from .report import write_report
 
@@ -426,13 +427,25 @@ def run(args) -> Path:
     return path
 
 
-def _check_frame(path, src, chain) -> None:
-    """--temporal: this frame must have the previous one's size (a new chain starts after a
-    frame that failed)."""
+def _chained(args, src, chain, options, scaled: bool = True) -> None:
+    """--temporal: the previous frame (and the scale its references were matched at) into
+    ``options``. This frame must have the previous one's size; after a frame that failed, a
+    new chain starts (``chain`` is then empty)."""
+    if chain is None:
+        return
     shape = chain.get("shape")
     if shape is not None and tuple(src.shape[:2]) != tuple(shape):
-        raise InputError(f"{path}: is {src.shape[1]}x{src.shape[0]}, the previous frame "
+        raise InputError(f"{args.src}: is {src.shape[1]}x{src.shape[0]}, the previous frame "
                          f"{shape[1]}x{shape[0]}: --temporal needs the frames of one shot, of one size")
+    options.update(previous=chain.get("frame"), temporal=args.temporal)
+    if scaled:
+        options["ref_scale"] = chain.get("ref_scales") or args.ref_scale
+
+
+def _chain_on(chain, report, src) -> None:
+    """--temporal: what the next frame needs from this one."""
+    if chain is not None:
+        chain.update(frame=report["frame"], ref_scales=report.get("ref_scales"), shape=src.shape[:2])
 
 
 def _lut_output_path(args, out_path: Path) -> Path:

@@ -26,6 +26,7 @@ from .image import (as_reference_list, check_array, check_strength, check_weight
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references
+from .temporal import Frame, carry_over, check_previous
 
 #: R, G and B within this of each other (on [0, 1]) count as gray.
 GRAY_TOLERANCE = 2.0 / 255.0
@@ -545,17 +546,56 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
 
 
-def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, **options) -> np.ndarray:
+def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, previous=None,
+             temporal: float = 0.9, **options) -> np.ndarray:
     """Colorize a gray image from color references; ``method`` is 'exemplar' (default),
     'semantic' or 'welsh'. ``strength`` in [0, 1] scales the colors' chroma (CIELab a and
     b): 0 gives the gray image back, 1 (default) the full colorization. The output's CIELab
-    lightness equals the input's within 0.5."""
+    lightness equals the input's within 0.5.
+
+    ``previous`` (``report["frame"]`` of the preceding frame of the same shot; see
+    :func:`colorize_frames`) carries that frame's chroma along the motion into this one
+    where it shows the same content, at a share of ``temporal``
+    (:func:`transfer.temporal.carry_over`): the frames of a film are then colored
+    consistently. With a ``report`` dict, ``report["frame"]`` is what the next frame needs
+    (and ``report["temporal"]`` the share carried per pixel)."""
     if method not in METHODS:
         raise InputError(f"unknown colorization method {method!r}; expected one of {', '.join(METHODS)}")
     strength = check_strength(strength)
-    out = METHODS[method](gray, refs, **options)
-    if strength == 1.0:
-        return out
     lum, alpha, dtype = _gray_input(gray)
-    ab = _lab(to_float(out[..., :3]))[..., 1:] * np.float32(strength)
-    return _finish(compose(_gray_lightness(lum), ab), alpha, dtype)
+    temporal = check_previous(previous, lum.shape, temporal)
+    report = options.pop("report", None) if method == "welsh" else options.get("report")
+    out = METHODS[method](gray, refs, **options)
+    if strength == 1.0 and previous is None and report is None:
+        return out
+    ab = _lab(to_float(out[..., :3]))[..., 1:]
+    image = np.repeat(lum[..., None], 3, axis=2)  # the frame, gray, as RGB
+    ab, share = carry_over(ab, image, previous, temporal)
+    if report is not None:
+        report["frame"] = Frame(image, ab, report.get("ref_scales"))
+        if share is not None:
+            report["temporal"] = share
+    if strength == 1.0 and previous is None:
+        return out
+    return _finish(compose(_gray_lightness(lum), ab * np.float32(strength)), alpha, dtype)
+
+
+def colorize_frames(frames, refs, *, method: str = "exemplar", temporal: float = 0.9, **options):
+    """Colorizes the frames of one shot, in order, consistently: yields each frame's result.
+
+    Each frame after the first keeps the previous frame's chroma where it shows the same
+    content (``previous``, ``temporal`` of :func:`colorize`); with the deep methods the
+    references keep the scale picked for the first frame (``ref_scale='auto'`` is decided
+    once). ``frames`` is any iterable of gray images of one size; the other options are
+    :func:`colorize`'s (``report`` excepted).
+    """
+    if "report" in options or "previous" in options:
+        raise InputError("colorize_frames chains the frames itself: report and previous are not options")
+    previous = None
+    for frame in frames:
+        report = {}
+        yield colorize(frame, refs, method=method, previous=previous, temporal=temporal,
+                       report=report, **options)
+        previous = report["frame"]
+        if method != "welsh" and isinstance(options.get("ref_scale", "auto"), str):
+            options["ref_scale"] = report["ref_scales"]

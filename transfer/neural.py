@@ -18,7 +18,6 @@ The final coefficients are smoothed by edge-aware WLS guided by the source's lum
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from .image import as_reference_list, check_strength, check_weight, color_image,
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .scale import check_ref_scale, gray3, scale_references
+from .temporal import Frame, carry_over, check_previous
 
 STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
 
@@ -86,75 +86,6 @@ def _progress(total: int, enabled, desc: str = "neural transfer"):
     from tqdm import tqdm
 
     return tqdm(total=total, desc=desc, unit="step", leave=False)
-
-
-@dataclass(frozen=True)
-class Frame:
-    """What the next frame of a shot needs from this one (``report["frame"]``): the frame at
-    the working size and its final color models there (unit Lab, a and b (H, W, 3))."""
-
-    src: np.ndarray
-    a: np.ndarray
-    b: np.ndarray
-    ref_scales: list | None = None
-
-
-#: Flow is computed at most this size (longest side): Lucas-Kanade on 256 x 256 takes about
-#: 0.2 s here, and the motion of smooth color models needs no finer resolution.
-FLOW_SIZE = 256
-
-#: The previous frame's models count as sure where the frame, warped by the flow, matches
-#: this one: sureness falls from 1 to 0 as their CIELab difference rises to this many units.
-TEMPORAL_TOLERANCE = 6.0
-
-
-def carried_models(src_rgb, previous: Frame):
-    """The previous frame's color models carried onto this frame: ``(models, sureness)``, at
-    the working size, models (H, W, 6) as a then b.
-
-    The motion comes from optical flow (iterative Lucas-Kanade, scikit-image) between the
-    frames' luminance at :data:`FLOW_SIZE`; the previous models and frame are warped by it
-    (bilinear), and ``sureness`` in [0, 1] says where the warped frame matches this one
-    (occlusions, new content and cuts do not): 1 - |Lab difference| / TEMPORAL_TOLERANCE,
-    0 where the flow leaves the frame."""
-    from scipy.ndimage import gaussian_filter, map_coordinates
-    from skimage.registration import optical_flow_ilk
-
-    height, width = src_rgb.shape[:2]
-    scale = min(1.0, FLOW_SIZE / max(height, width))
-    small = (max(1, round(height * scale)), max(1, round(width * scale)))
-    lum = [_resize(_unit_lab(x)[..., :1], small)[..., 0] for x in (src_rgb, previous.src)]
-    flow = optical_flow_ilk(lum[0], lum[1], radius=7)  # lum[0](p) ~ lum[1](p + flow)
-    flow = _C.resize_bilinear(np.ascontiguousarray(np.moveaxis(flow, 0, -1), dtype=np.float32), height, width)
-    rows, cols = np.indices((height, width), dtype=np.float32)
-    at = [rows + flow[..., 0] * (height / small[0]), cols + flow[..., 1] * (width / small[1])]
-
-    def warped(img):
-        return np.stack([map_coordinates(img[..., c], at, order=1, mode="nearest")
-                         for c in range(img.shape[2])], axis=-1).astype(np.float32)
-
-    carried = warped(np.concatenate([previous.a, previous.b], axis=2))
-    difference = unit_to_lab(_unit_lab(src_rgb)) - unit_to_lab(warped(_unit_lab(previous.src)))
-    sureness = 1.0 - np.sqrt((difference**2).sum(axis=2)) / TEMPORAL_TOLERANCE
-    inside = (at[0] >= 0) & (at[0] <= height - 1) & (at[1] >= 0) & (at[1] <= width - 1)
-    sureness = gaussian_filter(np.clip(sureness, 0, 1) * inside, 1.0)
-    return carried, sureness.astype(np.float32)
-
-
-def _check_previous(previous, working_shape, temporal) -> float:
-    """Checks ``previous`` (a :class:`Frame` of the same working size, or None) and
-    ``temporal``; returns the latter as a float."""
-    temporal = check_weight("temporal", temporal)
-    if temporal > 1:
-        raise InputError(f"temporal must be in [0, 1], got {temporal!r}")
-    if previous is not None:
-        if not isinstance(previous, Frame):
-            raise TypeError("previous must be the Frame of the preceding frame (report['frame'])")
-        if previous.src.shape != tuple(working_shape):
-            raise InputError(f"previous is a frame of {previous.src.shape[1]}x{previous.src.shape[0]} "
-                             f"at the working size, this one {working_shape[1]}x{working_shape[0]}: "
-                             "previous must be the preceding frame of the same shot")
-    return temporal
 
 
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
@@ -235,12 +166,12 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         first with a coarser one) reaches :data:`WARM_START_MIN_SIMILARITY` (same scene),
         off below (other content); effnet-lite0 only (its threshold), off with other
         backbones. ``report["warm_start"]`` says what was done.
-    previous : Frame, optional
+    previous : transfer.temporal.Frame, optional
         ``report["frame"]`` of the preceding frame of the same shot (:func:`neural_frames`
         chains them): frames of a video are then recolored consistently. The final color
         models take, where this frame shows what the previous one did (optical flow, checked
-        by the warped frame's colors: :func:`carried_models`), the previous frame's models
-        carried over by the flow, at a share of ``temporal``. Without it each frame is
+        by the warped frame's colors: :func:`transfer.temporal.carry`), the previous frame's
+        models carried over by the flow, at a share of ``temporal``. Without it each frame is
         matched on its own, and the same content can come out in colors several CIEDE2000
         units apart from one frame to the next.
     temporal : float in [0, 1]
@@ -278,7 +209,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     full_h, full_w = s.rgb.shape[:2]
     src_rgb = _fit(s.rgb, max_size)
     height, width = src_rgb.shape[:2]
-    temporal = _check_previous(previous, src_rgb.shape, temporal)
+    temporal = check_previous(previous, src_rgb.shape, temporal)
     src_unit = _unit_lab(src_rgb)
     bar = _progress(len(levels) * (len(rs) + 1), progress)
 
@@ -363,12 +294,11 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                                 data_weight=data_weight, iterations=100)
             a_full, b_full = smooth[..., :3], smooth[..., 3:]
             if previous is not None:  # the previous frame's models where it showed the same content
-                carried, share = carried_models(src_rgb, previous)
-                share = (temporal * share)[..., None]
-                a_full = a_full + share * (carried[..., :3] - a_full)
-                b_full = b_full + share * (carried[..., 3:] - b_full)
+                models, share = carry_over(np.concatenate([a_full, b_full], axis=2), src_rgb,
+                                           previous, temporal)
+                a_full, b_full = models[..., :3], models[..., 3:]
                 if report is not None:
-                    report["temporal"] = share[..., 0]
+                    report["temporal"] = share
         current = _rgb(np.clip(a_full * src_unit + b_full, 0, 1))
         if report is not None:
             report.setdefault("levels", []).append({
@@ -386,7 +316,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     if report is not None:
         report["result"] = current
         report["warm_start"] = bool(warm)
-        report["frame"] = Frame(src_rgb, a_working, b_working, report.get("ref_scales"))
+        report["frame"] = Frame(src_rgb, np.concatenate([a_working, b_working], axis=2),
+                                report.get("ref_scales"))
     return finish(s, current, strength)
 
 

@@ -1,0 +1,104 @@
+"""Frames of a shot: what one frame's result carries over to the next, along the motion.
+
+Recolored one by one, the frames of a video flicker: the same content comes out in slightly
+different colors in each frame, because every frame's matches and fits start afresh. Here
+a frame keeps what the previous frame computed (the neural transfer's color models, a
+colorization's chroma) wherever it shows the same content: the values are warped along the
+optical flow between the two frames, and blended in where the warped previous frame looks
+like this one (new content, occlusions and cuts keep their own result).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._native import _C
+from .errors import InputError
+from .image import check_weight
+
+#: Flow is computed at most this size (longest side): Lucas-Kanade on 256 x 256 takes about
+#: 0.2 s here, and the motion of smooth color models needs no finer resolution.
+FLOW_SIZE = 256
+
+#: The carried values count as sure where the previous frame, warped by the flow, matches
+#: this one: sureness falls from 1 to 0 as their CIELab difference rises to this many units.
+TOLERANCE = 6.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What the next frame of a shot needs from this one (``report["frame"]``): the frame
+    (float RGB in [0, 1], at the size its values are laid on), those values (H, W, K), and
+    the scale at which each reference was matched (so that the next frame uses the same)."""
+
+    image: np.ndarray
+    values: np.ndarray
+    ref_scales: list | None = None
+
+
+def check_previous(previous, shape, temporal) -> float:
+    """Checks ``previous`` (a :class:`Frame` laid on ``shape`` (H, W), or None) and
+    ``temporal`` (in [0, 1]); returns the latter as a float."""
+    temporal = check_weight("temporal", temporal)
+    if temporal > 1:
+        raise InputError(f"temporal must be in [0, 1], got {temporal!r}")
+    if previous is not None:
+        if not isinstance(previous, Frame):
+            raise TypeError("previous must be the Frame of the preceding frame (report['frame'])")
+        if previous.image.shape[:2] != tuple(shape[:2]):
+            h, w = previous.image.shape[:2]
+            raise InputError(f"previous is a frame of {w}x{h} at the working size, this one "
+                             f"{shape[1]}x{shape[0]}: previous must be the preceding frame of the "
+                             "same shot")
+    return temporal
+
+
+def _lab(rgb: np.ndarray) -> np.ndarray:
+    return _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
+
+
+def carry(image: np.ndarray, previous: Frame):
+    """The previous frame's values carried onto ``image``: ``(values, sureness)``, both laid
+    on ``image`` (float RGB in [0, 1], the previous frame's size).
+
+    The motion comes from optical flow (iterative Lucas-Kanade, scikit-image) between the
+    frames' CIELab lightness at :data:`FLOW_SIZE`; the previous values and frame are warped
+    by it (bilinear), and ``sureness`` in [0, 1] says where the warped frame matches this one
+    (occlusions, new content and cuts do not): 1 - |Lab difference| / :data:`TOLERANCE`, 0
+    where the flow leaves the frame, blurred by one pixel."""
+    from scipy.ndimage import gaussian_filter, map_coordinates
+    from skimage.registration import optical_flow_ilk
+    from skimage.transform import resize
+
+    height, width = image.shape[:2]
+    lab_now, lab_before = _lab(image), _lab(previous.image)
+    scale = min(1.0, FLOW_SIZE / max(height, width))
+    small = (max(1, round(height * scale)), max(1, round(width * scale)))
+    lightness = [resize(x[..., 0], small, anti_aliasing=scale < 1) for x in (lab_now, lab_before)]
+    flow = optical_flow_ilk(lightness[0], lightness[1], radius=7)  # now(p) ~ before(p + flow)
+    flow = _C.resize_bilinear(np.ascontiguousarray(np.moveaxis(flow, 0, -1), dtype=np.float32), height, width)
+    rows, cols = np.indices((height, width), dtype=np.float32)
+    at = [rows + flow[..., 0] * (height / small[0]), cols + flow[..., 1] * (width / small[1])]
+
+    def warped(img):
+        return np.stack([map_coordinates(img[..., c], at, order=1, mode="nearest")
+                         for c in range(img.shape[2])], axis=-1).astype(np.float32)
+
+    difference = lab_now - warped(lab_before)
+    sureness = 1.0 - np.sqrt((difference**2).sum(axis=2)) / TOLERANCE
+    inside = (at[0] >= 0) & (at[0] <= height - 1) & (at[1] >= 0) & (at[1] <= width - 1)
+    sureness = gaussian_filter(np.clip(sureness, 0, 1) * inside, 1.0)
+    return warped(previous.values), sureness.astype(np.float32)
+
+
+def carry_over(values: np.ndarray, image: np.ndarray, previous: Frame | None, temporal: float):
+    """``values`` (laid on ``image``) with the previous frame's carried in at a share of
+    ``temporal`` x sureness: ``(blended, share)``; unchanged (share None) without
+    ``previous``."""
+    if previous is None:
+        return values, None
+    carried, sureness = carry(image, previous)
+    share = (temporal * sureness)[..., None]
+    return values + share * (carried - values), share[..., 0]
