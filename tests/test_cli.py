@@ -420,6 +420,9 @@ def test_colored_masks_pair_regions_and_report_them(masks):
     for rows, cols in ((slice(0, 100), slice(150, 300)), (slice(156, 256), slice(0, 150))):
         assert np.abs(res[rows].mean(axis=(0, 1)) - ref[:, cols].mean(axis=(0, 1))).max() < 12
     assert {p.name for p in report.iterdir()} == {"overview.png", "regions.png"}
+    picture = read_image(report / "regions.png").astype(float)  # tinted in the masks' colors
+    top, bottom = picture[:100].mean(axis=(0, 1)), picture[156:].mean(axis=(0, 1))
+    assert top[2] > top[0] + 40 and bottom[0] > bottom[2] + 40, (top, bottom)
 
 
 def test_mask_errors(masks):

@@ -256,7 +256,9 @@ def test_colored_masks_name_the_same_region_by_color():
     b = np.zeros((30, 30, 3), np.uint8)
     b[:10], b[10:20], b[20:] = blue, green, red
     b[0, 0] = (200, 10, 10)  # a blended edge pixel (under 0.1% ... of 900: joins red)
-    la, lb = regions.region_maps_from_images([a, b], ["a.png", "b.png"])
+    colors = {}
+    la, lb = regions.region_maps_from_images([a, b], ["a.png", "b.png"], colors)
+    assert colors[la[0, 0]] == red and colors[la[0, 25]] == blue and colors[lb[15, 0]] == green
     assert la[0, 0] == lb[25, 0] and la[0, 25] == lb[5, 5] and la[0, 45] == 0
     assert la[0, 0] != la[0, 25] and lb[15, 0] not in (0, la[0, 0], la[0, 25])
     big = np.zeros((100, 100, 3), np.uint8)

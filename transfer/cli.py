@@ -259,9 +259,9 @@ def _mask_paths(args) -> list:
             if p and p != "-"]
 
 
-def _region_maps(args, src, refs):
+def _region_maps(args, src, refs, colors: dict | None = None):
     """The source's and the references' region maps from --src-mask / --ref-masks, read
-    together (colors name the same region in every file)."""
+    together (colors name the same region in every file; ``colors`` receives them)."""
     import numpy as np
 
     from .io import read_image
@@ -272,7 +272,7 @@ def _region_maps(args, src, refs):
         raise InputError(f"--ref-masks has {len(ref_masks)} masks for {len(refs)} reference(s) "
                          "(give '-' for a reference used whole)")
     paths = _mask_paths(args)
-    maps = dict(zip(paths, region_maps_from_images([read_image(p) for p in paths], paths)))
+    maps = dict(zip(paths, region_maps_from_images([read_image(p) for p in paths], paths, colors)))
     if args.src_mask:
         src_regions = maps[args.src_mask]
     else:  # the whole source is region 1, and the references' masks must say which part that is
@@ -377,8 +377,9 @@ def run(args) -> Path:
             write_colorize_report(args.report, report, src=src, refs=refs, result=result,
                                   ref_names=[Path(r).name for r in args.refs])
         return path
-    masks = _region_maps(args, src, refs) if args.src_mask or args.ref_masks else None
     report = {} if args.report else None
+    colors = report.setdefault("region_colors", {}) if report is not None else None
+    masks = _region_maps(args, src, refs, colors) if args.src_mask or args.ref_masks else None
     if method == "neural":
         from .neural import neural_transfer
 

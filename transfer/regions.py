@@ -111,7 +111,7 @@ MAX_GRAY_LABELS = 64
 RARE_COLOR_SHARE = 0.001
 
 
-def region_maps_from_images(masks, names) -> list:
+def region_maps_from_images(masks, names, colors: dict | None = None) -> list:
     """Region maps from mask images as read from files (:func:`transfer.io.read_image`).
 
     * If every mask is gray: a mask that reaches white (or has more than
@@ -124,7 +124,8 @@ def region_maps_from_images(masks, names) -> list:
       edges of a drawing) join the nearest frequent color.
 
     Pixels with alpha 0 count as black. Returns one array per mask: float32 soft masks or
-    int32 labels, ready for :func:`regional`.
+    int32 labels, ready for :func:`regional`. ``colors``, a dict, receives the color of each
+    label read from colored masks (label -> (r, g, b)), for pictures of the regions.
     """
     parsed = [_mask_values(np.asarray(m), n) for m, n in zip(masks, names)]
     if all(kind != "color" for kind, _, _ in parsed):
@@ -132,6 +133,9 @@ def region_maps_from_images(masks, names) -> list:
     keys = [_color_key(kind, values, name) for (kind, values, name) in parsed]
     palette = np.unique(np.concatenate([np.unique(k) for k in keys]))
     palette = palette[palette != 0]
+    if colors is not None:
+        colors.update({i + 1: (int(k) >> 16, (int(k) >> 8) & 255, int(k) & 255)
+                       for i, k in enumerate(palette)})
     return [np.where(k == 0, 0, np.searchsorted(palette, k) + 1).astype(np.int32) for k in keys]
 
 

@@ -120,14 +120,18 @@ def overview(src, refs, result, *, ref_names=None, scales=None, result_caption="
     return _side_by_side(panels)
 
 
-def regions_picture(src, weights: np.ndarray) -> np.ndarray:
-    """The source in gray where it is kept as it is, tinted by region (PALETTE) where a
-    transfer applies, each pixel blended by the regions' feathered weights (count, H, W)."""
+def regions_picture(src, weights: np.ndarray, labels=None, colors: dict | None = None) -> np.ndarray:
+    """The source in gray where it is kept as it is, tinted by region where a transfer
+    applies, each pixel blended by the regions' feathered weights (count, H, W). Weight map
+    i belongs to ``labels[i]`` (default i), tinted in ``colors[label]`` (the masks' own
+    colors) or else PALETTE's."""
     rgb = _u8(src)[..., :3].astype(np.float32)
     gray = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     out = weights[0][..., None] * gray[..., None]
     for i in range(1, len(weights)):
-        tint = 0.5 * gray[..., None] + 0.5 * PALETTE[(i - 1) % len(PALETTE)].astype(np.float32)
+        label = i if labels is None else labels[i]
+        color = (colors or {}).get(label, PALETTE[(label - 1) % len(PALETTE)])
+        tint = 0.5 * gray[..., None] + 0.5 * np.asarray(color, np.float32)
         out = out + weights[i][..., None] * tint
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
@@ -146,7 +150,8 @@ def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> 
     save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"),
                                   result_caption=caption))
     if "weights" in report:  # a transfer by masks: which region each pixel blends from
-        save("regions.png", regions_picture(src, report["weights"]))
+        save("regions.png", regions_picture(src, report["weights"], report.get("labels"),
+                                            report.get("region_colors")))
     for entry in report.get("levels", []):
         level = entry["level"]
         save(f"level{level}_guidance.png", entry["guide"])

@@ -77,7 +77,10 @@ def carry(image: np.ndarray, previous: Frame):
     scale = min(1.0, FLOW_SIZE / max(height, width))
     small = (max(1, round(height * scale)), max(1, round(width * scale)))
     lightness = [resize(x[..., 0], small, anti_aliasing=scale < 1) for x in (lab_now, lab_before)]
-    flow = optical_flow_ilk(lightness[0], lightness[1], radius=7)  # now(p) ~ before(p + flow)
+    if min(small) >= 4:
+        flow = optical_flow_ilk(lightness[0], lightness[1], radius=7)  # now(p) ~ before(p + flow)
+    else:  # too small for gradients: no motion (the photometric check still applies)
+        flow = np.zeros((2,) + small, np.float32)
     flow = _C.resize_bilinear(np.ascontiguousarray(np.moveaxis(flow, 0, -1), dtype=np.float32), height, width)
     rows, cols = np.indices((height, width), dtype=np.float32)
     at = [rows + flow[..., 0] * (height / small[0]), cols + flow[..., 1] * (width / small[1])]
