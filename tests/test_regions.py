@@ -255,7 +255,7 @@ def test_colored_masks_name_the_same_region_by_color():
     a[:, :20], a[:, 20:40] = red, blue  # the rest black: keep
     b = np.zeros((30, 30, 3), np.uint8)
     b[:10], b[10:20], b[20:] = blue, green, red
-    b[0, 0] = (200, 10, 10)  # a blended edge pixel (under 0.1% ... of 900: joins red)
+    b[0, 0] = (200, 10, 10)  # a blended edge pixel (no inside of its own: joins red)
     colors = {}
     la, lb = regions.region_maps_from_images([a, b], ["a.png", "b.png"], colors)
     assert colors[la[0, 0]] == red and colors[la[0, 25]] == blue and colors[lb[15, 0]] == green
@@ -263,7 +263,7 @@ def test_colored_masks_name_the_same_region_by_color():
     assert la[0, 0] != la[0, 25] and lb[15, 0] not in (0, la[0, 0], la[0, 25])
     big = np.zeros((100, 100, 3), np.uint8)
     big[:, 50:] = blue
-    big[0, 0] = (10, 10, 240)  # 1 pixel in 10000: a blended edge, joins blue
+    big[0, 0] = (10, 10, 240)  # a lone pixel of another color: joins the nearest, blue
     (lbig,) = regions.region_maps_from_images([big], ["c.png"])
     assert lbig[0, 0] == lbig[0, 99] != 0
     # a gray mask beside colored ones: its white is the color white
@@ -272,3 +272,28 @@ def test_colored_masks_name_the_same_region_by_color():
     c = np.full((10, 10, 3), 255, np.uint8)
     lw, lc = regions.region_maps_from_images([white, c], ["w.png", "c.png"])
     assert lw[0, 0] == lc[0, 0] != 0 and lw[0, 20] == 0
+
+
+def test_colored_masks_saved_as_jpeg_keep_their_regions():
+    import io
+
+    from PIL import Image
+
+    mask = np.zeros((96, 128, 3), np.uint8)
+    mask[:48], mask[48:, :64] = (0, 0, 255), (255, 0, 0)  # and black: keep
+    expected = np.zeros((96, 128), np.int32)
+    expected[:48], expected[48:, :64] = 1, 2
+    for quality in (30, 75, 95):
+        buffer = io.BytesIO()
+        Image.fromarray(mask).save(buffer, format="JPEG", quality=quality)
+        ringing = np.asarray(Image.open(buffer))
+        assert len(np.unique(ringing.reshape(-1, 3), axis=0)) > 3  # the JPEG made new colors
+        colors = {}
+        (labels,) = regions.region_maps_from_images([ringing], ["m.jpg"], colors)
+        np.testing.assert_array_equal(labels, expected)
+    # a segmentation palette with colors 37 apart keeps them all
+    palette = [(128, 64, 128), (244, 35, 232), (70, 70, 70), (102, 102, 156), (190, 153, 153), (153, 153, 153)]
+    stripes = np.repeat(np.array(palette, np.uint8)[None, :, None], 20, axis=2).reshape(1, -1, 3)
+    (labels,) = regions.region_maps_from_images([np.repeat(stripes, 30, axis=0)], ["s.png"])
+    assert len(np.unique(labels)) == 6
+

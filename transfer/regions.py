@@ -106,9 +106,15 @@ def region_map(regions, shape, name: str):
 #: (0, 1, 2, ... as exported by segmentation tools); otherwise it is a soft mask.
 MAX_GRAY_LABELS = 64
 
-#: In colored mask files, colors on fewer than this share of a file's pixels are taken for
-#: anti-aliasing at the edges of regions and given the nearest frequent color.
-RARE_COLOR_SHARE = 0.001
+#: In colored mask files, a color is a region where it fills whole 3 x 3 neighbourhoods
+#: somewhere, at least this share of the file's pixels (and 16) of them; the others are the
+#: blended edges of a drawing, or the ringing of a JPEG, and join the nearest region color.
+REGION_INTERIOR_SHARE = 0.0005
+
+#: Region colors this close (RGB distance) are one color shifted by lossy compression, and
+#: are merged into the more frequent one. Palettes of segmentation tools keep their colors at
+#: least about 30 apart.
+SAME_COLOR_DISTANCE = 12
 
 
 def region_maps_from_images(masks, names, colors: dict | None = None) -> list:
@@ -120,8 +126,9 @@ def region_maps_from_images(masks, names, colors: dict | None = None) -> list:
       a map of integer labels (0, 1, 2, ...).
     * If any mask has colors: every distinct color but black is a region, the same color
       the same region in every file (gray levels count as colors; soft masks as black or
-      white). Colors on fewer than ``RARE_COLOR_SHARE`` of a file's pixels (the blended
-      edges of a drawing) join the nearest frequent color.
+      white). Colors that never fill a region's inside (the blended edges of a drawing, the
+      ringing of a JPEG: :data:`REGION_INTERIOR_SHARE`) join the nearest region color, and
+      region colors within :data:`SAME_COLOR_DISTANCE` of each other are one.
 
     Pixels with alpha 0 count as black. Returns one array per mask: float32 soft masks or
     int32 labels, ready for :func:`regional`. ``colors``, a dict, receives the color of each
@@ -173,15 +180,34 @@ def _mask_values(img: np.ndarray, name: str):
 
 
 def _join_rare_colors(key: np.ndarray) -> np.ndarray:
+    """Packed colors -> the same with edge colors and compression shifts joined to region
+    colors (see :func:`region_maps_from_images`)."""
     colors, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
-    frequent = counts >= max(1, RARE_COLOR_SHARE * key.size)
-    if frequent.all():
-        return key
-    if not frequent.any():
-        frequent = counts == counts.max()
+    inverse = inverse.reshape(key.shape)
+    # pixels whose 3 x 3 neighbourhood has their color only (the border cannot tell: it is not)
+    inside = np.zeros(key.shape, bool)
+    if min(key.shape) >= 3:
+        core = key[1:-1, 1:-1]
+        same = np.ones(core.shape, bool)
+        for dy in (0, 1, 2):
+            for dx in (0, 1, 2):
+                same &= key[dy:dy + core.shape[0], dx:dx + core.shape[1]] == core
+        inside[1:-1, 1:-1] = same
+    interior = np.bincount(inverse[inside], minlength=len(colors))
+    region = interior >= max(16, REGION_INTERIOR_SHARE * key.size)
+    if not region.any():  # a mask too small or too busy for insides: its commonest color
+        region = counts == counts.max()
     rgb = np.stack([(colors >> s) & 255 for s in (16, 8, 0)], axis=1).astype(np.float64)
-    near = ((rgb[:, None] - rgb[frequent][None]) ** 2).sum(-1).argmin(axis=1)
-    return colors[frequent][near][inverse.reshape(key.shape)]
+    # near-duplicates among the region colors join the more frequent one, then every color
+    # the nearest remaining region color
+    order = np.flatnonzero(region)[np.argsort(-counts[region], kind="stable")]
+    kept = []
+    for i in order:
+        if not kept or np.sqrt(((rgb[kept] - rgb[i]) ** 2).sum(axis=1)).min() > SAME_COLOR_DISTANCE:
+            kept.append(i)
+    kept = np.array(kept)
+    near = ((rgb[:, None] - rgb[kept][None]) ** 2).sum(-1).argmin(axis=1)
+    return colors[kept][near][inverse]
 
 
 def _color_key(kind: str, values: np.ndarray, name: str) -> np.ndarray:
