@@ -27,6 +27,27 @@ def test_reinhard_matches_reference(astronaut, coffee):
     assert np.abs(ours - expected).max() <= 1 / 255 + 1e-9
 
 
+def test_lalphabeta_matches_reference_and_inverts():
+    from transfer.classical import lalphabeta, lalphabeta_to_rgb
+
+    rgb = rng(5).random((4000, 3)).astype(np.float32)
+    rgb[:8] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5], [1, 1, 0], [0, 1, 1]]
+    np.testing.assert_allclose(lalphabeta(rgb), ref.lalphabeta(rgb), atol=2e-5)
+    # back within a 50th of an 8-bit level (black: the floor of the logarithm, 1e-4 linear)
+    np.testing.assert_allclose(lalphabeta_to_rgb(lalphabeta(rgb)), rgb, atol=2e-3)
+    np.testing.assert_allclose(lalphabeta_to_rgb(lalphabeta(rgb))[8:], rgb[8:], atol=2e-4)
+
+
+def test_reinhard_lalphabeta_matches_reference(astronaut, coffee):
+    ours = f64(transfer.reinhard(astronaut, coffee, space="lalphabeta"))
+    expected = np.clip(ref.reinhard_lalphabeta(f64(astronaut), [f64(coffee)]), 0, 1)
+    assert np.abs(ours - expected).max() <= 1 / 255 + 1e-6
+    # a different space gives a different result (both match their own statistics)
+    assert np.abs(ours - f64(transfer.reinhard(astronaut, coffee))).mean() > 1 / 255
+    with pytest.raises(InputError, match="unknown space 'hsv'"):
+        transfer.reinhard(astronaut, coffee, space="hsv")
+
+
 def test_mkl_matches_reference(astronaut, coffee, chelsea):
     ours = f64(transfer.mkl(astronaut, [coffee, chelsea], weights=[2, 1]))
     expected = ref.mkl(f64(astronaut), [f64(coffee), f64(chelsea)], weights=[2, 1])

@@ -501,3 +501,17 @@ def test_temporal_frames_of_a_shot(tmp_path):
         assert r.returncode == 2 and message in r.stderr and r.stderr.count("error") == 1, r.stderr
     r = run("--src", frames[0], "--refs", tmp_path / "ref.png", "--temporal")
     assert r.returncode == 2 and "several sources" in r.stderr
+
+
+def test_reinhard_space(files):
+    out = files / "o.png"
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "reinhard",
+            "--space", "lalphabeta", "--out", out, "-q")
+    assert r.returncode == 0, r.stderr
+    src, ref = read_image(files / "src.png"), read_image(files / "ref1.jpg")
+    np.testing.assert_array_equal(read_image(out), transfer.reinhard(src, ref, space="lalphabeta"))
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "mkl", "--space", "lalphabeta")
+    assert r.returncode == 2 and "--space does not apply to --method mkl" in r.stderr
+    r = run("--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "reinhard", "--space", "hsv")
+    assert r.returncode == 2 and "invalid choice" in r.stderr
+

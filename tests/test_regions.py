@@ -213,6 +213,10 @@ def test_bad_arguments(astronaut, coffee):
         regions.regional(astronaut, coffee, ones, [None, None])
     with pytest.raises(TypeError, match="regrain that method 'mkl' does not take"):
         regions.regional(astronaut, coffee, ones, method="mkl", regrain=False)
+    with pytest.raises(InputError, match="unknown space"):
+        regions.regional(astronaut, coffee, ones, method="reinhard", space="hsv")
+    with pytest.raises(TypeError, match="space that method 'mkl' does not take"):
+        regions.regional(astronaut, coffee, ones, method="mkl", space="lab")
     with pytest.raises(TypeError, match="colour"):
         regions.regional(astronaut, coffee, ones, method="idt", colour=1)
     with pytest.raises(InputError, match="neural method finds"):

@@ -142,16 +142,47 @@ def regrain_solve_level(out, original, transferred, iterations, level, smoothnes
 # ---- classical methods, on float64 RGB in [0, 1] ------------------------------------------------
 
 
+def _matched_moments(x: np.ndarray, ref_xs, weights) -> np.ndarray:
+    """x (..., 3) with each channel's mean and standard deviation made the pooled ones of
+    ``ref_xs`` (the mixture of the references' distributions, weighted)."""
+    weights = np.full(len(ref_xs), 1 / len(ref_xs)) if weights is None else np.asarray(weights) / np.sum(weights)
+    ref_xs = [r.reshape(-1, 3) for r in ref_xs]
+    mu_r = sum(w * r.mean(0) for w, r in zip(weights, ref_xs))
+    var_r = sum(w * (r.var(0) + r.mean(0) ** 2) for w, r in zip(weights, ref_xs)) - mu_r**2
+    mu_s, sd_s = x.reshape(-1, 3).mean(0), x.reshape(-1, 3).std(0)
+    return (x - mu_s) / sd_s * np.sqrt(var_r) + mu_r
+
+
 def reinhard(src: np.ndarray, refs, weights=None) -> np.ndarray:
     from skimage.color import lab2rgb, rgb2lab
 
-    weights = np.full(len(refs), 1 / len(refs)) if weights is None else np.asarray(weights) / np.sum(weights)
-    lab = rgb2lab(src)
-    ref_labs = [rgb2lab(r).reshape(-1, 3) for r in refs]
-    mu_r = sum(w * r.mean(0) for w, r in zip(weights, ref_labs))
-    var_r = sum(w * (r.var(0) + r.mean(0) ** 2) for w, r in zip(weights, ref_labs)) - mu_r**2
-    mu_s, sd_s = lab.reshape(-1, 3).mean(0), lab.reshape(-1, 3).std(0)
-    return lab2rgb((lab - mu_s) / sd_s * np.sqrt(var_r) + mu_r)
+    return lab2rgb(_matched_moments(rgb2lab(src), [rgb2lab(r) for r in refs], weights))
+
+
+def lalphabeta(rgb: np.ndarray) -> np.ndarray:
+    """Reinhard et al. 2001, step by step: sRGB decoded to linear, their RGB -> LMS matrix,
+    log10 (floored at 1e-4), then l = (L + M + S) / sqrt 3, alpha = (L + M - 2 S) / sqrt 6,
+    beta = (L - M) / sqrt 2."""
+    x = np.asarray(rgb, np.float64)
+    linear = np.where(x <= 0.04045, x / 12.92, ((x + 0.055) / 1.055) ** 2.4)
+    r, g, b = linear[..., 0], linear[..., 1], linear[..., 2]
+    lms = [0.3811 * r + 0.5783 * g + 0.0402 * b,
+           0.1967 * r + 0.7244 * g + 0.0782 * b,
+           0.0241 * r + 0.1288 * g + 0.8444 * b]
+    L, M, S = (np.log10(np.maximum(c, 1e-4)) for c in lms)
+    return np.stack([(L + M + S) / np.sqrt(3), (L + M - 2 * S) / np.sqrt(6), (L - M) / np.sqrt(2)], axis=-1)
+
+
+def reinhard_lalphabeta(src: np.ndarray, refs, weights=None) -> np.ndarray:
+    """Reinhard in l-alpha-beta, back to sRGB by inverting each step numerically."""
+    out = _matched_moments(lalphabeta(src), [lalphabeta(r) for r in refs], weights)
+    # back: l, alpha, beta -> log LMS (solve the 3 x 3 system), 10^, LMS -> linear RGB (solve),
+    # then the sRGB encoding
+    rot = np.array([[1, 1, 1], [1, 1, -2], [1, -1, 0]]) / np.sqrt([3, 6, 2])[:, None]
+    log_lms = np.linalg.solve(rot, out.reshape(-1, 3).T).T
+    lms_matrix = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
+    linear = np.maximum(np.linalg.solve(lms_matrix, (10.0**log_lms).T).T, 0).reshape(out.shape)
+    return np.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear ** (1 / 2.4) - 0.055)
 
 
 def mkl(src: np.ndarray, refs, weights=None) -> np.ndarray:

@@ -56,9 +56,9 @@ def _pooled(moments, weights):
 # ---- Reinhard -----------------------------------------------------------------------------------
 
 
-def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
+def reinhard(src, refs, *, weights=None, strength: float = 1.0, space: str = "lab") -> np.ndarray:
     """Reinhard et al. (2001) color transfer: match the mean and standard deviation of each
-    CIELab channel.
+    channel of a decorrelated color space: CIELab (default), or the paper's l-alpha-beta.
 
     Parameters
     ----------
@@ -70,6 +70,10 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
         Relative weight of each reference in the pooled statistics (default equal).
     strength : float in [0, 1]
         0 returns the source, 1 the full transfer.
+    space : {'lab', 'lalphabeta'}
+        Where the statistics are matched: CIELab (D65), or l-alpha-beta, the paper's space
+        (Ruderman et al. 1998: the logarithm of LMS cone responses to linear sRGB,
+        decorrelated; :func:`lalphabeta`).
 
     Returns
     -------
@@ -79,21 +83,61 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     Raises
     ------
     TypeError, ValueError
-        Bad dtype, shape, values, weights or strength (the message names the argument).
+        Bad dtype, shape, values, weights, strength or space (the message names the argument).
     """
+    check_space(space)
     s, rs, w, strength = _prepare(src, refs, weights, strength)
-    lab = _lab(s)
-    out = _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w))
+    if space == "lab":
+        lab = _lab(s)
+        out = _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w))
+    else:
+        lab = lalphabeta(s.rgb)
+        scale, shift = _reinhard_fit(s.visible(lab), rs, w, space)
+        out = lalphabeta_to_rgb(lab * scale + shift)
     return finish(s, out, strength)
 
 
-def _reinhard_fit(lab_src: np.ndarray, rs, w):
-    """Per-channel Lab scale and shift (float32) from the source's visible Lab pixels."""
+def _reinhard_fit(lab_src: np.ndarray, rs, w, space: str = "lab"):
+    """Per-channel scale and shift (float32) from the source's visible pixels in ``space``."""
     mu_s, cov_s = _moments(lab_src)
-    mu_r, cov_r = _pooled([_moments(r.visible(_lab(r))) for r in rs], w)
+    to_space = _lab if space == "lab" else (lambda r: lalphabeta(r.rgb))
+    mu_r, cov_r = _pooled([_moments(r.visible(to_space(r))) for r in rs], w)
     scale = np.sqrt(np.diag(cov_r)) / np.maximum(np.sqrt(np.diag(cov_s)), _EPS)
     shift = mu_r - mu_s * scale
     return scale.astype(np.float32), shift.astype(np.float32)
+
+
+REINHARD_SPACES = ("lab", "lalphabeta")
+
+
+def check_space(space) -> None:
+    if space not in REINHARD_SPACES:
+        raise InputError(f"unknown space {space!r}; expected one of {', '.join(REINHARD_SPACES)}")
+
+
+# Reinhard et al.'s l-alpha-beta: linear RGB -> LMS cone responses (their matrix), log10,
+# then the decorrelating rotation of Ruderman et al.
+_RGB_TO_LMS = np.array([[0.3811, 0.5783, 0.0402], [0.1967, 0.7244, 0.0782], [0.0241, 0.1288, 0.8444]])
+_LOG_LMS_TO_LAB = np.diag([3**-0.5, 6**-0.5, 2**-0.5]) @ np.array([[1, 1, 1], [1, 1, -2], [1, -1, 0]])
+#: Cone responses are floored here before the logarithm (black has none): a linear level of
+#: 1e-4, 0.1% of an 8-bit step above black.
+LMS_FLOOR = 1e-4
+
+
+def lalphabeta(rgb: np.ndarray) -> np.ndarray:
+    """sRGB in [0, 1] (..., 3) -> l-alpha-beta (float32), as Reinhard et al. 2001."""
+    rgb = np.asarray(rgb, np.float32)
+    linear = np.where(rgb <= 0.04045, rgb / 12.92, ((rgb + 0.055) / 1.055) ** 2.4)
+    lms = linear @ _RGB_TO_LMS.T.astype(np.float32)
+    return (np.log10(np.maximum(lms, LMS_FLOOR)) @ _LOG_LMS_TO_LAB.T.astype(np.float32)).astype(np.float32)
+
+
+def lalphabeta_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`lalphabeta` (float32 sRGB, not clipped: out-of-gamut colors stay out)."""
+    lms = 10.0 ** (np.asarray(lab, np.float32) @ np.linalg.inv(_LOG_LMS_TO_LAB).T.astype(np.float32))
+    linear = np.maximum(lms @ np.linalg.inv(_RGB_TO_LMS).T.astype(np.float32), 0)
+    return np.where(linear <= 0.0031308, linear * 12.92,
+                    1.055 * linear ** (1 / 2.4) - 0.055).astype(np.float32)
 
 
 def _lab(img: Image) -> np.ndarray:
@@ -421,13 +465,13 @@ METHODS = {"reinhard": reinhard, "histogram": histogram, "mkl": mkl, "idt": idt}
 
 
 def color_map(src, refs, *, method: str = "mkl", weights=None, iterations: int = 10,
-              bins: int = 300, seed: int = 0):
+              bins: int = 300, seed: int = 0, space: str = "lab"):
     """The transfer that ``method`` fits between ``src`` and ``refs``, as a function of color.
 
     Every classical method maps each color alike wherever it is in the image, so its transfer
     can be applied to other images or colors (a grading look, the frames of a shot; see
-    :mod:`transfer.lut`). ``iterations``, ``bins`` and ``seed`` are IDT's; its grain reduction
-    looks at the image, not the color, and is not part of the map.
+    :mod:`transfer.lut`). ``iterations``, ``bins`` and ``seed`` are IDT's (its grain reduction
+    looks at the image, not the color, and is not part of the map), ``space`` Reinhard's.
 
     Returns
     -------
@@ -439,14 +483,19 @@ def color_map(src, refs, *, method: str = "mkl", weights=None, iterations: int =
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}")
     s, rs, w, _ = _prepare(src, refs, weights, 1.0)
-    return fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed)
+    return fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed, space=space)
 
 
-def fitted_map(s: Image, rs, w, method: str, *, iterations: int = 10, bins: int = 300, seed: int = 0):
+def fitted_map(s: Image, rs, w, method: str, *, iterations: int = 10, bins: int = 300, seed: int = 0,
+               space: str = "lab"):
     """:func:`color_map` on validated images: the references ``rs`` with a weight > 0 each,
     their normalised weights ``w``. Statistics come from the visible pixels (alpha > 0), so
     an ``Image`` whose alpha is a region mask fits that region (:mod:`transfer.regions`)."""
     if method == "reinhard":
+        check_space(space)
+        if space == "lalphabeta":
+            scale, shift = _reinhard_fit(s.visible(lalphabeta(s.rgb)), rs, w, space)
+            return lambda x: lalphabeta_to_rgb(lalphabeta(x) * scale + shift)
         scale, shift = _reinhard_fit(s.visible(_lab(s)), rs, w)
         return lambda x: _C.lab_affine_to_srgb(_C.srgb_to_lab(x), scale, shift)
     if method == "histogram":

@@ -48,7 +48,7 @@ OPTION_METHODS = {
     "temporal": ("neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
-    "iterations": ("idt",), "no_regrain": ("idt",),
+    "iterations": ("idt",), "no_regrain": ("idt",), "space": ("reinhard",),
     "save_lut": CLASSICAL, "lut_size": CLASSICAL,
     "src_mask": (*CLASSICAL, "neural"), "ref_masks": CLASSICAL,
     "feather": (*CLASSICAL, "neural"), "unmatched": CLASSICAL,
@@ -158,6 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmatched", default="keep", choices=("keep", "global", "error"),
                    help="masks: a source region that no reference mask shows is kept as it is "
                    "(default, with a note), transferred from the whole references, or an error")
+    p.add_argument("--space", default="lab", choices=("lab", "lalphabeta"),
+                   help="reinhard: match the statistics in CIELab (default) or in the paper's "
+                   "l-alpha-beta")
     p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
     p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -408,6 +411,8 @@ def run(args) -> Path:
     options = {"weights": args.ref_weights, "strength": args.strength}
     if method == "idt":
         options.update(seed=args.seed, iterations=args.iterations)
+    if method == "reinhard":
+        options["space"] = args.space
     lut_path = _lut_output_path(args, out_path) if args.save_lut else None
     regrain = {"regrain": not args.no_regrain} if method == "idt" else {}
     if masks:

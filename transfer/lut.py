@@ -41,7 +41,7 @@ def identity_lut(size: int = DEFAULT_SIZE) -> np.ndarray:
 
 def fit_lut(src, refs, *, method: str = "mkl", size: int = DEFAULT_SIZE, weights=None,
             strength: float = 1.0, iterations: int = 10, bins: int = 300,
-            seed: int = 0) -> np.ndarray:
+            seed: int = 0, space: str = "lab") -> np.ndarray:
     """The transfer that a classical ``method`` fits between ``src`` and ``refs``, as a LUT.
 
     Parameters
@@ -56,6 +56,8 @@ def fit_lut(src, refs, *, method: str = "mkl", size: int = DEFAULT_SIZE, weights
         Grid points per axis, 2-256 (default 33; 65 for finer per-channel curves).
     iterations, bins, seed
         IDT's.
+    space
+        Reinhard's (:func:`transfer.reinhard`).
 
     Returns
     -------
@@ -66,7 +68,7 @@ def fit_lut(src, refs, *, method: str = "mkl", size: int = DEFAULT_SIZE, weights
     strength = check_strength(strength)
     grid = identity_lut(size).reshape(-1, 3)
     mapped = np.clip(color_map(src, refs, method=method, weights=weights, iterations=iterations,
-                               bins=bins, seed=seed)(grid), 0.0, 1.0)
+                               bins=bins, seed=seed, space=space)(grid), 0.0, 1.0)
     out = grid + np.float32(strength) * (mapped - grid)
     return out.astype(np.float32).reshape(size, size, size, 3)
 

@@ -375,8 +375,8 @@ def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", f
         Filled with ``"weights"`` (regions + 1, H, W) (index 0: kept as is), ``"labels"`` (the
         label of each weight map, 0 first) and ``"unmatched"`` (labels left as they are).
     **options
-        The method's own options: ``iterations``, ``bins``, ``seed``, ``regrain`` (idt), or
-        those of :func:`transfer.neural_transfer`.
+        The method's own options: ``iterations``, ``bins``, ``seed``, ``regrain`` (idt),
+        ``space`` (reinhard), or those of :func:`transfer.neural_transfer`.
 
     Returns
     -------
@@ -396,7 +396,8 @@ def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", f
     if method == "neural":
         return _regional_neural(s, src, ref_list, labels, soft, ref_regions, radius, strength,
                                 weights, report, options)
-    unknown = sorted(set(options) - ({"iterations", "bins", "seed", "regrain"} if method == "idt" else set()))
+    allowed = {"idt": {"iterations", "bins", "seed", "regrain"}, "reinhard": {"space"}}.get(method, set())
+    unknown = sorted(set(options) - allowed)
     if unknown:
         raise TypeError(f"regional() got option(s) {', '.join(unknown)} that method {method!r} does not take")
     regrain = method == "idt" and bool(options.pop("regrain", True))
