@@ -22,6 +22,10 @@ from .image import check_weight
 #: 0.2 s here, and the motion of smooth color models needs no finer resolution.
 FLOW_SIZE = 256
 
+#: The flow counts as right where following it forward and then backward returns within
+#: this many pixels (at the flow's size), falling off linearly.
+FLOW_CONSISTENCY = 2.0
+
 #: The carried values count as sure where the previous frame, warped by the flow, matches
 #: this one: sureness falls from 1 to 0 as their CIELab difference rises to this many units.
 TOLERANCE = 6.0
@@ -66,8 +70,9 @@ def carry(image: np.ndarray, previous: Frame):
     The motion comes from optical flow (iterative Lucas-Kanade, scikit-image) between the
     frames' CIELab lightness at :data:`FLOW_SIZE`; the previous values and frame are warped
     by it (bilinear), and ``sureness`` in [0, 1] says where the warped frame matches this one
-    (occlusions, new content and cuts do not): 1 - |Lab difference| / :data:`TOLERANCE`, 0
-    where the flow leaves the frame, blurred by one pixel."""
+    (occlusions, new content and cuts do not): 1 - |Lab difference| / :data:`TOLERANCE`,
+    times the flow's forward-backward consistency (:data:`FLOW_CONSISTENCY`), 0 where the
+    flow leaves the frame, blurred by one pixel."""
     from scipy.ndimage import gaussian_filter, map_coordinates
     from skimage.registration import optical_flow_ilk
     from skimage.transform import resize
@@ -79,9 +84,17 @@ def carry(image: np.ndarray, previous: Frame):
     lightness = [resize(x[..., 0], small, anti_aliasing=scale < 1) for x in (lab_now, lab_before)]
     if min(small) >= 4:
         flow = optical_flow_ilk(lightness[0], lightness[1], radius=7)  # now(p) ~ before(p + flow)
+        back = optical_flow_ilk(lightness[1], lightness[0], radius=7)
+        # forward-backward check: going there and back must return (in flow pixels), else the
+        # flow is wrong there (large motion, occlusion) even where the colors happen to agree
+        grid = np.indices(small, dtype=np.float32)
+        returned = flow + np.stack([map_coordinates(b, grid + flow, order=1, mode="nearest") for b in back])
+        consistent = np.clip(1.0 - np.sqrt((returned**2).sum(axis=0)) / FLOW_CONSISTENCY, 0, 1)
     else:  # too small for gradients: no motion (the photometric check still applies)
         flow = np.zeros((2,) + small, np.float32)
+        consistent = np.ones(small, np.float32)
     flow = _C.resize_bilinear(np.ascontiguousarray(np.moveaxis(flow, 0, -1), dtype=np.float32), height, width)
+    consistent = _C.resize_bilinear(np.ascontiguousarray(consistent[..., None], dtype=np.float32), height, width)[..., 0]
     rows, cols = np.indices((height, width), dtype=np.float32)
     at = [rows + flow[..., 0] * (height / small[0]), cols + flow[..., 1] * (width / small[1])]
 
@@ -92,7 +105,7 @@ def carry(image: np.ndarray, previous: Frame):
     difference = lab_now - warped(lab_before)
     sureness = 1.0 - np.sqrt((difference**2).sum(axis=2)) / TOLERANCE
     inside = (at[0] >= 0) & (at[0] <= height - 1) & (at[1] >= 0) & (at[1] <= width - 1)
-    sureness = gaussian_filter(np.clip(sureness, 0, 1) * inside, 1.0)
+    sureness = gaussian_filter(np.clip(sureness, 0, 1) * consistent * inside, 1.0)
     return warped(previous.values), sureness.astype(np.float32)
 
 
