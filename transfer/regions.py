@@ -148,7 +148,7 @@ def region_maps_from_images(masks, names, colors: dict | None = None) -> list:
 
 def _mask_values(img: np.ndarray, name: str):
     """(kind, values, name): kind 'soft' (float32 in [0, 1]), 'labels' (int32), or 'color'
-    (packed 8-bit RGB keys, rare colors joined to frequent ones)."""
+    (packed 8-bit RGB keys, edge colors joined to region colors)."""
     if img.dtype.kind not in "uif" or img.ndim not in (2, 3) or img.size == 0:
         raise InputError(f"{name}: not a mask image (shape {img.shape}, dtype {img.dtype})")
     alpha = None
@@ -176,10 +176,10 @@ def _mask_values(img: np.ndarray, name: str):
     key = (c8[..., 0] << 16) | (c8[..., 1] << 8) | c8[..., 2]
     if hidden is not None:
         key[hidden] = 0
-    return "color", _join_rare_colors(key), name
+    return "color", _join_edge_colors(key), name
 
 
-def _join_rare_colors(key: np.ndarray) -> np.ndarray:
+def _join_edge_colors(key: np.ndarray) -> np.ndarray:
     """Packed colors -> the same with edge colors and compression shifts joined to region
     colors (see :func:`region_maps_from_images`)."""
     colors, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
@@ -232,8 +232,9 @@ def guided_filter(guide: np.ndarray, p: np.ndarray, radius: int, eps: float = GU
     alone. Windows of (2 radius + 1)^2 pixels, the edge pixels repeated past the border. In
     every window the output is an affine function of the guide's colors fitted to ``p`` by
     ridge regression (``eps``), averaged over the windows that cover a pixel: it follows ``p``
-    but takes its edges from the guide. ``subsample`` > 1 fits the affine functions on an image that much
-    smaller and applies them at full size (the fast guided filter, He & Sun 2015)."""
+    but takes its edges from the guide. ``subsample`` > 1 fits the affine functions on an
+    image that much smaller and applies them at full size (the fast guided filter, He & Sun
+    2015)."""
     from scipy.ndimage import uniform_filter
 
     squeeze = p.ndim == 2
