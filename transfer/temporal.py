@@ -22,6 +22,10 @@ from .image import check_weight
 #: 0.2 s here, and the motion of smooth color models needs no finer resolution.
 FLOW_SIZE = 256
 
+#: Lucas-Kanade warps per pyramid level (scikit-image's default is 10): 3 give the same flow
+#: on the frames of a shot here, at a third of the time.
+FLOW_WARPS = 3
+
 #: The flow counts as right where following it forward and then backward returns within
 #: this many pixels (at the flow's size), falling off linearly.
 FLOW_CONSISTENCY = 2.0
@@ -83,8 +87,9 @@ def carry(image: np.ndarray, previous: Frame):
     small = (max(1, round(height * scale)), max(1, round(width * scale)))
     lightness = [resize(x[..., 0], small, anti_aliasing=scale < 1) for x in (lab_now, lab_before)]
     if min(small) >= 4:
-        flow = optical_flow_ilk(lightness[0], lightness[1], radius=7)  # now(p) ~ before(p + flow)
-        back = optical_flow_ilk(lightness[1], lightness[0], radius=7)
+        # now(p) ~ before(p + flow), and back
+        flow = optical_flow_ilk(lightness[0], lightness[1], radius=7, num_warp=FLOW_WARPS)
+        back = optical_flow_ilk(lightness[1], lightness[0], radius=7, num_warp=FLOW_WARPS)
         # forward-backward check: going there and back must return (in flow pixels), else the
         # flow is wrong there (large motion, occlusion) even where the colors happen to agree
         grid = np.indices(small, dtype=np.float32)

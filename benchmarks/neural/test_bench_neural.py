@@ -53,6 +53,21 @@ def test_end_to_end(benchmark, images, net, k):
         lambda: neural_transfer(src, refs[:k], progress=False), rounds=2)
 
 
+@pytest.mark.parametrize("chained", [False, True])
+def test_frame_of_a_shot(benchmark, images, net, chained):
+    """The next frame of a shot (the source moved 4 px), alone or chained to the previous
+    frame (previous=..., the models carried along the optical flow). Both at the first
+    frame's reference scale, so that only the carrying differs."""
+    src, refs = images
+    report = {}
+    neural_transfer(src, refs[0], progress=False, report=report)
+    scales, frame = report["ref_scales"], report["frame"]
+    nxt = np.roll(src, 4, axis=1)
+    previous = {"previous": frame} if chained else {}
+    run(benchmark, "neural-512-frames", "next frame, " + ("chained (temporal 0.9)" if chained else "alone"),
+        lambda: neural_transfer(nxt, refs[0], progress=False, ref_scale=scales, **previous), rounds=3)
+
+
 def test_stage_features(benchmark, images, net):
     src, _ = images
     run(benchmark, "neural-512-stages", "features (effnet-lite0, all levels)",
