@@ -289,13 +289,9 @@ def test_previous_and_temporal_are_checked():
 def test_frames_of_odd_sizes(shape):
     from transfer.temporal import Frame, carry
 
-    img = rng_image(shape)
+    img = np.random.default_rng(0).random(shape + (3,)).astype(np.float32)
     values, sure = carry(img, Frame(img, np.ones(shape + (2,), np.float32)))
     assert values.shape == shape + (2,) and np.all(values == 1) and sure.shape == shape
     frames = [data.chelsea()[: shape[0] * 4: 4, t: t + shape[1] * 4: 4].copy() for t in range(2)]
     outs = list(transfer.neural.neural_frames(frames, data.coffee()[::4, ::4], progress=False))
     assert all(o.shape == frames[0].shape for o in outs)
-
-
-def rng_image(shape):
-    return np.random.default_rng(0).random(shape + (3,)).astype(np.float32)

@@ -26,7 +26,7 @@ from .image import (as_reference_list, check_array, check_strength, check_weight
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references
-from .temporal import Frame, carry_over, check_previous
+from .temporal import Frame, carry_over, chain, check_previous
 
 #: R, G and B within this of each other (on [0, 1]) count as gray.
 GRAY_TOLERANCE = 2.0 / 255.0
@@ -589,13 +589,5 @@ def colorize_frames(frames, refs, *, method: str = "exemplar", temporal: float =
     once). ``frames`` is any iterable of gray images of one size; the other options are
     :func:`colorize`'s (``report`` excepted).
     """
-    if "report" in options or "previous" in options:
-        raise InputError("colorize_frames chains the frames itself: report and previous are not options")
-    previous = None
-    for frame in frames:
-        report = {}
-        yield colorize(frame, refs, method=method, previous=previous, temporal=temporal,
-                       report=report, **options)
-        previous = report["frame"]
-        if method != "welsh" and isinstance(options.get("ref_scale", "auto"), str):
-            options["ref_scale"] = report["ref_scales"]
+    return chain(colorize, frames, refs, method=method, temporal=temporal,
+                 scaled=method != "welsh", **options)

@@ -28,7 +28,7 @@ from .image import as_reference_list, check_strength, check_weight, color_image,
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .scale import check_ref_scale, gray3, scale_references
-from .temporal import Frame, carry_over, check_previous
+from .temporal import Frame, carry_over, chain, check_previous
 
 STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
 
@@ -330,13 +330,4 @@ def neural_frames(frames, refs, *, temporal: float = 0.9, ref_scale="auto", **op
     is any iterable of images of one size (a list, or a generator reading files); the other
     options are :func:`neural_transfer`'s (``report`` excepted).
     """
-    if "report" in options or "previous" in options:
-        raise InputError("neural_frames chains the frames itself: report and previous are not options")
-    previous = None
-    for frame in frames:
-        report = {}
-        yield neural_transfer(frame, refs, previous=previous, temporal=temporal,
-                              ref_scale=ref_scale, report=report, **options)
-        previous = report["frame"]
-        if isinstance(ref_scale, str):
-            ref_scale = report["ref_scales"]
+    return chain(neural_transfer, frames, refs, temporal=temporal, ref_scale=ref_scale, **options)

@@ -123,3 +123,20 @@ def carry_over(values: np.ndarray, image: np.ndarray, previous: Frame | None, te
     carried, sureness = carry(image, previous)
     share = (temporal * sureness)[..., None]
     return values + share * (carried - values), share[..., 0]
+
+
+def chain(transfer, frames, refs, *, temporal: float, scaled: bool = True, **options):
+    """Runs ``transfer`` (:func:`transfer.neural_transfer` or :func:`transfer.colorize`) on
+    the frames of one shot in order, each given the previous frame's ``report["frame"]`` as
+    ``previous``; yields each result. With ``scaled``, ``ref_scale='auto'`` is decided on the
+    first frame and kept for the others."""
+    if "report" in options or "previous" in options:
+        raise InputError("the frames are chained here: report and previous are not options")
+    previous = None
+    for frame in frames:
+        report = {}
+        yield transfer(frame, refs, previous=previous, temporal=temporal, report=report, **options)
+        previous = report["frame"]
+        if scaled and isinstance(options.get("ref_scale", "auto"), str):
+            options["ref_scale"] = report["ref_scales"]
+
