@@ -495,12 +495,40 @@ def test_temporal_frames_of_a_shot(tmp_path):
         flicker[name] = np.mean([deltaE_ciede2000(rgb2lab(a[:, 3:]), rgb2lab(b[:, :-3])).mean()
                                  for a, b in zip(outs, outs[1:])])
     assert flicker["temporal"] < 0.5 * flicker["alone"], flicker
-    for extra, message in ((["--method", "mkl"], "--temporal does not apply to --method mkl"),
+    Image.fromarray(np.full((96, 96), 255, np.uint8)).save(tmp_path / "mask.png")
+    for extra, message in ((["--method", "mkl", "--src-mask", tmp_path / "mask.png"],
+                            "with masks it is for --method neural, not mkl"),
                            (["--temporal", "2"], "--temporal must be in [0, 1]")):
         r = run("--src", *frames, "--refs", tmp_path / "ref.png", "--out-dir", tmp_path, "--temporal", *extra)
         assert r.returncode == 2 and message in r.stderr and r.stderr.count("error") == 1, r.stderr
     r = run("--src", frames[0], "--refs", tmp_path / "ref.png", "--temporal")
     assert r.returncode == 2 and "several sources" in r.stderr
+
+
+def test_temporal_classical(tmp_path):
+    # an object comes in: alone, each frame's fit moves the background's colors; with
+    # --temporal the frames keep the running look (docs/quality.md)
+    from skimage import data
+    from skimage.color import deltaE_ciede2000, rgb2lab
+
+    photo = data.astronaut()[::4, ::4]
+    frames = []
+    for t in range(3):
+        frame = photo[:96, :96].copy()
+        frame[24:72, 72 - 24 * t:] = [200, 40, 60]
+        frames.append(tmp_path / f"frame{t}.png")
+        Image.fromarray(frame).save(frames[-1])
+    Image.fromarray(data.coffee()[::4, ::4]).save(tmp_path / "ref.png")
+    outs = {}
+    for name, extra in (("alone", []), ("temporal", ["--temporal"])):
+        (tmp_path / name).mkdir()
+        r = run("--src", *frames, "--refs", tmp_path / "ref.png", "--method", "mkl", "--out-dir",
+                tmp_path / name, "-q", *extra)
+        assert r.returncode == 0, r.stderr
+        outs[name] = [read_image(tmp_path / name / f.name) for f in frames]
+    np.testing.assert_array_equal(outs["alone"][0], outs["temporal"][0])  # the first frame as alone
+    drift = {name: deltaE_ciede2000(rgb2lab(o[0][:24]), rgb2lab(o[-1][:24])).mean() for name, o in outs.items()}
+    assert drift["alone"] > 3.0 and drift["temporal"] < 0.3 * drift["alone"], drift  # measured 6.8, 1.0
 
 
 def test_reinhard_space(files):

@@ -45,7 +45,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
-    "temporal": ("neural", *COLORIZERS),
+    "temporal": (*CLASSICAL, "neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
     "iterations": ("idt",), "no_regrain": ("idt",), "space": ("reinhard",),
@@ -124,10 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "when they only show other content (the source's structure fades). auto: on "
                    "when the matches say the references show the source's scene. Default off")
     p.add_argument("--temporal", type=float, nargs="?", const=0.9, default=None, metavar="W",
-                   help="neural and colorization, several sources that are the frames of one "
-                   "shot, in order: recolor (or colorize) them consistently, each frame keeping "
-                   "the previous one's color models (or colors) where it shows the same content "
-                   "(share W, default 0.9 with the flag alone)")
+                   help="several sources that are the frames of one shot, in order: recolor (or "
+                   "colorize) them consistently, each frame keeping the previous one's color "
+                   "models (or colors) where it shows the same content; classical methods: the "
+                   "running map of colors, until a cut (share W, default 0.9 with the flag alone)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -255,6 +255,9 @@ def _check_options_apply(args, method: str) -> None:
     if masked and args.save_lut:
         raise InputError("--save-lut keeps one map of colors for the whole image; a transfer "
                          "by masks has one per region")
+    if masked and args.temporal is not None and method in CLASSICAL:
+        raise InputError(f"--temporal carries one map of colors from frame to frame; with masks "
+                         f"it is for --method neural, not {method}")
 
 
 def _mask_paths(args) -> list:
@@ -415,8 +418,16 @@ def run(args) -> Path:
         options["space"] = args.space
     lut_path = _lut_output_path(args, out_path) if args.save_lut else None
     regrain = {"regrain": not args.no_regrain} if method == "idt" else {}
+    chain = getattr(args, "chain", None)  # --temporal: the look the previous frames left
     if masks:
         result = _regional(args, src, refs, *masks, method, {**options, **regrain}, report)
+    elif chain is not None:
+        from .lut import classical_frame
+
+        frame = {}
+        result = classical_frame(src, refs, method=method, previous=chain.get("look"),
+                                 temporal=args.temporal, report=frame, **options, **regrain)
+        chain["look"] = frame["frame"]
     else:
         result = classical.METHODS[method](src, refs, **options, **regrain)
     path = write_image(out_path, result, overwrite=args.overwrite)

@@ -11,6 +11,8 @@ statistics recomputed per frame.
 * :func:`fit_lut`: the transfer of a classical method as a LUT.
 * :func:`apply_lut`: a LUT applied to an image (dtype policy of :mod:`transfer.image`).
 * :func:`write_cube`, :func:`read_cube`: the ``.cube`` file format.
+* :func:`classical_frame`, :func:`classical_frames`: the frames of a shot recolored each
+  with its own fit, blended with the running look of the frames before (a LUT).
 
 A LUT is an array ``(N, N, N, 3)`` of float32 output RGB in [0, 1], indexed ``lut[r, g, b]``
 by the input levels ``r / (N - 1)``, and so on.
@@ -23,10 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from ._native import _C, check_device
-from .classical import color_map
+from .classical import METHODS, _prepare, color_map, fitted_map, regrain_image
 from .errors import InputError
 from .image import check_strength, color_image, finish
 from .io import write_atomic
+from .temporal import Look, chain, check_temporal, color_histogram, continuity
 
 DEFAULT_SIZE = 33  # the usual size of grading LUTs (Resolve's default export)
 MAX_SIZE = 256
@@ -88,6 +91,81 @@ def apply_lut(img, lut, *, strength: float = 1.0, device: str = "cpu") -> np.nda
     if device == "cpu" and image.dtype == np.uint8 and strength == 1.0:  # the same values, in 8 bits
         return _C.apply_lut3d_u8(np.ascontiguousarray(image.raw), lut)
     return finish(image, kernels.apply_lut3d(image.rgb, lut), strength)
+
+
+# ---- the frames of a shot -------------------------------------------------------------------------
+
+#: Points per axis of the running look of :func:`classical_frame` (65: histogram matching's
+#: and IDT's curves within about a level on average; docs/api.md).
+LOOK_SIZE = 65
+
+
+def classical_frame(src, refs, *, method: str = "mkl", previous: Look | None = None,
+                    temporal: float = 0.9, report: dict | None = None, weights=None,
+                    strength: float = 1.0, iterations: int = 10, bins: int = 300,
+                    regrain: bool = True, seed: int = 0, space: str = "lab") -> np.ndarray:
+    """A frame of a shot recolored by a classical method, consistently with the frames before.
+
+    Fitted on each frame alone, a classical transfer follows the frame's statistics: when an
+    object comes in or the camera pans, the map of colors moves, and the whole frame changes
+    color (flicker). Here the frame's own map is blended with the running look of the frames
+    before it (``previous``, a LUT) at a share of ``temporal`` times :func:`continuity`, which
+    is 1 when the two frames' colors overlap as in one shot and 0 after a cut. The first frame
+    (no ``previous``) and frames after a cut come out as the method alone gives them.
+
+    Parameters
+    ----------
+    src, refs, weights, strength
+        As :func:`transfer.reinhard`; frames of a shot may differ in size (the look is a map of
+        colors).
+    method : {'mkl', 'reinhard', 'histogram', 'idt'}
+        The classical method.
+    previous : transfer.temporal.Look, optional
+        ``report["frame"]`` of the previous frame.
+    temporal : float in [0, 1]
+        Share of the running look where the frames are one shot (default 0.9; 1 keeps the first
+        frame's look for the whole shot, 0 is each frame alone).
+    report : dict, optional
+        Filled with ``"frame"`` (the :class:`~transfer.temporal.Look` for the next frame) and
+        ``"temporal"`` (the share of the look taken).
+    iterations, bins, regrain, seed
+        IDT's (:func:`transfer.idt`); its grain reduction applies to the blended colors.
+    space
+        Reinhard's.
+
+    Returns
+    -------
+    ndarray
+        As the method.
+    """
+    if method not in METHODS:
+        raise InputError(f"unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}")
+    temporal = check_temporal(temporal)
+    if previous is not None and not isinstance(previous, Look):
+        raise TypeError("previous must be the Look of the preceding frame (report['frame'])")
+    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    fit = fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed, space=space)
+    mapped = np.clip(fit(s.rgb.reshape(-1, 3)), 0.0, 1.0).reshape(s.rgb.shape)
+    grid = identity_lut(LOOK_SIZE).reshape(-1, 3)
+    look = np.clip(fit(grid), 0.0, 1.0).reshape((LOOK_SIZE,) * 3 + (3,))
+    histogram = color_histogram(s.rgb, None if s.alpha is None else s.alpha > 0)
+    share = 0.0 if previous is None else temporal * continuity(previous.histogram, histogram)
+    if share > 0:
+        carried = _C.apply_lut3d(s.rgb, previous.lut)
+        mapped += np.float32(share) * (carried - mapped)
+        look += np.float32(share) * (previous.lut - look)
+    if method == "idt" and regrain:
+        mapped = regrain_image(s.rgb, mapped)
+    if report is not None:
+        report.update(frame=Look(look.astype(np.float32), histogram), temporal=share)
+    return finish(s, mapped, strength)
+
+
+def classical_frames(frames, refs, *, method: str = "mkl", temporal: float = 0.9, **options):
+    """The frames of one shot (an iterable of images, in order) recolored by a classical
+    ``method`` without flicker: a generator of the results of :func:`classical_frame`, each
+    frame given the previous one's look. ``options`` as :func:`classical_frame`'s."""
+    return chain(classical_frame, frames, refs, temporal=temporal, scaled=False, method=method, **options)
 
 
 def check_lut(lut, name: str = "lut") -> np.ndarray:

@@ -60,3 +60,35 @@ def test_apply_lut_cuda(benchmark, photos, size):
     benchmark.name = "transfer.apply_lut (mkl look, 33^3, device='cuda')"
     out = measure(benchmark, apply_lut, src, lut, device="cuda")
     assert np.abs(out.astype(int) - apply_lut(src, lut).astype(int)).max() <= 1
+
+
+# ---- frames of a shot ---------------------------------------------------------------------------
+
+FRAME = (1080, 1920)
+
+
+@pytest.fixture(scope="module")
+def hd_frames(photos):
+    """Two consecutive 1920 x 1080 frames (a pan of 8 pixels over the 2048 photo)."""
+    src, ref = photos(2048)
+    return [src[:FRAME[0], x:x + FRAME[1]].copy() for x in (0, 8)], ref
+
+
+@pytest.mark.parametrize("method", ["mkl", "reinhard", "histogram", "idt"])
+@pytest.mark.parametrize("setting", ["alone", "chained"])
+def test_frame_of_a_shot(benchmark, hd_frames, method, setting):
+    """A 1080p frame after the first of its shot: the method alone, against
+    `transfer.lut.classical_frame` with the first frame's look (its own fit, the grid's 65^3
+    colors and the look applied on top)."""
+    from transfer.lut import classical_frame
+
+    (first, frame), ref = hd_frames
+    benchmark.group = f"classical-1080p-frames-{method}"
+    if setting == "alone":
+        benchmark.name = f"transfer.{method} (each frame alone)"
+        measure(benchmark, getattr(transfer, method), frame, ref)
+        return
+    report = {}
+    classical_frame(first, ref, method=method, report=report)
+    benchmark.name = f"transfer.lut.classical_frame ({method}, chained)"
+    measure(benchmark, classical_frame, frame, ref, method=method, previous=report["frame"])
