@@ -136,6 +136,37 @@ def test_several_sources_into_a_folder(files, astronaut):
     assert r.returncode == 2 and "two sources are named 'frame_0000'" in r.stderr, r.stderr
 
 
+def test_a_folder_of_sources_and_numbered_outputs(files, astronaut):
+    frames = files / "frames"
+    frames.mkdir()
+    for k in (10, 2, 1):  # natural order: 1, 2, 10 (not 1, 10, 2)
+        Image.fromarray(np.clip(astronaut.astype(int) + 3 * k, 0, 255).astype(np.uint8)).save(frames / f"f{k}.png")
+    (frames / "notes.txt").write_text("not an image")  # not an image suffix: not a source
+    (frames / ".f0.png").write_bytes(b"hidden")  # hidden: not a source
+    (frames / "sub").mkdir()
+    (files / "graded").mkdir()
+    r = run("--src", frames, "--refs", files / "ref1.jpg", "--method", "mkl", "--out",
+            files / "graded" / "g_%03d.png")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [str(files / "graded" / f"g_{k:03d}.png") for k in (1, 2, 3)]
+    for k, name in zip((1, 2, 3), ("f1", "f2", "f10")):  # numbered in the sources' order
+        direct = transfer.mkl(read_image(frames / f"{name}.png"), read_image(files / "ref1.jpg"))
+        np.testing.assert_array_equal(read_image(files / "graded" / f"g_{k:03d}.png"), direct)
+    r = run("--src", frames, "--refs", files / "ref1.jpg", "--method", "mkl", "--out-dir", files / "graded")
+    assert r.returncode == 0 and sorted(p.name for p in (files / "graded").iterdir())[:3] == ["f1.png", "f10.png", "f2.png"]
+    # results beside the sources would be sources the next time: a folder needs somewhere else
+    r = run("--src", frames, "--refs", files / "ref1.jpg", "--method", "mkl")
+    assert r.returncode == 2 and "is a folder: give --out-dir or a numbered --out" in r.stderr
+    assert sorted(p.name for p in frames.iterdir()) == [".f0.png", "f1.png", "f10.png", "f2.png", "notes.txt", "sub"]
+    r = run("--src", frames / "sub", "--refs", files / "ref1.jpg", "--out-dir", files / "graded")
+    assert r.returncode == 2 and "sub: a folder with no image files" in r.stderr
+    r = run("--src", frames, "--refs", files / "ref1.jpg", "--out", files / "graded" / "g.png")
+    assert r.returncode == 2 and "a numbered --out" in r.stderr
+    # one source: a name with a percent sign is only a name
+    r = run("--src", frames / "f1.png", "--refs", files / "ref1.jpg", "--method", "mkl", "--out", files / "50%.png")
+    assert r.returncode == 0 and (files / "50%.png").exists(), r.stderr
+
+
 def test_lut_options_refused_where_they_do_not_apply(files):
     src, ref, look = files / "src.png", files / "ref1.jpg", files / "look.cube"
     look.write_text("LUT_3D_SIZE 2\n" + "0 0 0\n" * 8)
@@ -195,7 +226,8 @@ def test_bad_input_files(files, astronaut):
             args = (["--src", files / name, "--refs", files / "ref1.jpg"] if role == "src"
                     else ["--src", files / "src.png", "--refs", files / "ref1.jpg", files / name])
             r = run(*args, "--out", files / "out.png")
-            _assert_bad(r, name, needle)
+            folder_of_sources = name == "folder.png" and role == "src"  # and one output file
+            _assert_bad(r, name, "is a folder: give --out-dir or a numbered --out" if folder_of_sources else needle)
     assert digest(files) == before  # inputs untouched, no output written
     # a 1x1 source is tiny but valid
     r = run("--src", files / "one.png", "--refs", files / "ref1.jpg", "--out", files / "one_out.png")

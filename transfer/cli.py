@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -70,14 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--src", metavar="SRC", nargs="+",
                    help="source image to recolor; several are done one after the other, each "
-                   "with the same references (or --lut), their results in --out-dir or beside them")
+                   "with the same references (or --lut), their results in --out-dir or beside them; "
+                   "a folder stands for the images in it, in natural order (frame2 before frame10)")
     p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
     p.add_argument("--lut", metavar="CUBE",
                    help="apply this 3-D LUT (.cube, e.g. from --save-lut) to the source instead "
                    "of a transfer (no --refs)")
     p.add_argument("--out", metavar="OUT",
                    help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
-                   "next to the source")
+                   "next to the source. With several sources, a numbered name such as "
+                   "graded/frame_%%04d.png: the sources' results numbered 1, 2, ... in order")
     p.add_argument("--out-dir", metavar="DIR",
                    help="folder for the results, each named <src stem>.png (for several sources "
                    "or frames: the names keep their order); instead of --out")
@@ -168,6 +171,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list-methods", action="store_true", help="list the methods and exit")
     p.add_argument("--version", action="version", version=f"transfer {__version__}")
     return p
+
+
+#: Files taken from a folder given as --src.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+
+#: A numbered --out: one printf-style integer field (%d, %04d), other percent signs doubled
+#: (a name that does not match is taken as it is).
+NUMBERED = re.compile(r"(?:[^%]|%%)*%0?\d*d(?:[^%]|%%)*")
+
+
+def _natural(path: Path):
+    """Sort key: names in the order people number them (frame2 before frame10)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
+
+
+def _sources(paths) -> list:
+    """--src: files as given; a folder stands for its image files (not its subfolders and
+    hidden files), in natural order."""
+    out = []
+    for path in map(Path, paths):
+        if not path.is_dir():
+            out.append(str(path))
+            continue
+        files = [f for f in path.iterdir()
+                 if f.suffix.lower() in IMAGE_SUFFIXES and not f.name.startswith(".") and f.is_file()]
+        if not files:
+            raise InputError(f"{path}: a folder with no image files ({' '.join(IMAGE_SUFFIXES)})")
+        out.extend(str(f) for f in sorted(files, key=_natural))
+    return out
+
+
+def _numbered(pattern: str, number: int) -> str:
+    return pattern % number if NUMBERED.fullmatch(pattern) else pattern
 
 
 def _output_path(args, method: str) -> Path:
@@ -511,8 +547,20 @@ def main(argv=None) -> int:
         parser.error("--lut applies a LUT instead of a transfer: give --refs or --lut, not both")
     if args.out and args.out_dir:
         parser.error("--out names the result, --out-dir its folder: give one of them")
+    folders = [s for s in args.src or [] if Path(s).is_dir()]
+    if folders and not (args.out_dir or (args.out and NUMBERED.fullmatch(args.out))):
+        parser.error(f"--src {folders[0]} is a folder: give --out-dir or a numbered --out for the "
+                     "results (beside the sources, they would be taken as sources next time)")
+    try:
+        args.src = _sources(args.src)
+    except InputError as exc:
+        print(f"transfer: error: {exc}", file=sys.stderr)
+        return 2
     if len(args.src) > 1:
-        for flag, dest in (("--out", "out"), ("--save-lut", "save_lut"), ("--report", "report")):
+        if args.out and not NUMBERED.fullmatch(args.out):
+            parser.error("--out is for one source; with several, give --out-dir, a numbered --out "
+                         "(frame_%04d.png) or nothing")
+        for flag, dest in (("--save-lut", "save_lut"), ("--report", "report")):
             if getattr(args, dest):
                 parser.error(f"{flag} is for one source; with several, give --out-dir (or nothing)")
     if args.temporal is not None:
@@ -547,8 +595,10 @@ def main(argv=None) -> int:
             return 2
     failed = 0
     chain = {} if args.temporal is not None else None
-    for src in args.src:  # one after the other: a bad one is reported, the others still done
-        job = argparse.Namespace(**{**vars(args), "src": src, "chain": chain})
+    # one after the other: a bad one is reported, the others still done
+    for number, src in enumerate(args.src, 1):
+        job = argparse.Namespace(**{**vars(args), "src": src, "chain": chain,
+                                    "out": args.out and _numbered(args.out, number)})
         try:
             out = run_lut(job) if args.lut else run(job)
         except (InputError, TypeError, CudaUnavailableError) as exc:
