@@ -58,6 +58,74 @@ def test_exif_orientation_is_applied(tmp_path):
     assert out[0, -1].mean() > 200 and out[0, 0].mean() < 50
 
 
+def _s15(v: float) -> bytes:
+    return int(round(v * 65536)).to_bytes(4, "big", signed=True)
+
+
+def matrix_icc(name: str, red, green, blue, gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 display profile: the primaries' XYZ (D50) and one gamma per channel
+    (how Display P3 or Adobe RGB profiles are built), for files tagged with a non-sRGB space."""
+    def xyz(x, y, z):
+        return b"XYZ " + bytes(4) + _s15(x) + _s15(y) + _s15(z)
+
+    text = name.encode("ascii") + b"\0"
+    curve = b"curv" + bytes(4) + (1).to_bytes(4, "big") + int(gamma * 256).to_bytes(2, "big") + bytes(2)
+    tags = [(b"desc", b"desc" + bytes(4) + len(text).to_bytes(4, "big") + text + bytes(8 + 3 + 67)),
+            (b"wtpt", xyz(0.9642, 1.0, 0.8249)), (b"cprt", b"text" + bytes(4) + b"none\0"),
+            (b"rXYZ", xyz(*red)), (b"gXYZ", xyz(*green)), (b"bXYZ", xyz(*blue)),
+            (b"rTRC", curve), (b"gTRC", curve), (b"bTRC", curve)]
+    offset, table, data = 128 + 4 + 12 * len(tags), b"", b""
+    for sig, body in tags:
+        data += bytes(-(offset + len(data)) % 4)
+        table += sig + (offset + len(data)).to_bytes(4, "big") + len(body).to_bytes(4, "big")
+        data += body
+    header = ((offset + len(data)).to_bytes(4, "big") + b"none" + (0x02100000).to_bytes(4, "big")
+              + b"mntrRGB XYZ " + bytes(12) + b"acspAPPL" + bytes(4) + b"nonenone" + bytes(8 + 4)
+              + _s15(0.9642) + _s15(1.0) + _s15(0.8249) + b"none" + bytes(44))
+    return header + len(tags).to_bytes(4, "big") + table + data
+
+
+# Display P3's primaries (as Apple's profile gives them, adapted to D50)
+DISPLAY_P3 = matrix_icc("Display P3 (test)", (0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419),
+                        (0.1571, 0.0666, 0.7841))
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".png", ".webp", ".tif"])
+def test_embedded_color_profile_is_converted_to_srgb(tmp_path, ext):
+    from PIL import ImageCms
+
+    img = np.zeros((8, 8, 3), np.uint8)
+    img[:4] = [60, 180, 60]  # a green, more saturated in P3 than the same numbers in sRGB
+    img[4:] = [128, 128, 128]
+    path = tmp_path / f"p3{ext}"
+    options = {"quality": 100, "subsampling": 0} if ext == ".jpg" else {"lossless": True} if ext == ".webp" else {}
+    Image.fromarray(img).save(path, icc_profile=DISPLAY_P3, **options)
+    plain = tmp_path / f"plain{ext}"
+    Image.fromarray(img).save(plain, **options)
+    stored = read_image(plain)  # the same pixels, untagged: taken as sRGB
+    out = read_image(path)
+    expected = np.asarray(ImageCms.profileToProfile(Image.fromarray(stored), ImageCms.ImageCmsProfile(
+        __import__("io").BytesIO(DISPLAY_P3)), ImageCms.createProfile("sRGB"), outputMode="RGB"))
+    np.testing.assert_array_equal(out, expected)
+    green = out[0, 0].astype(int)
+    assert green[1] - green[0] > 180 - 60 + 40, green  # measured (0, 185, 22): farther from gray
+    assert np.abs(out[6, 6].astype(int) - 128).max() <= 2  # gray stays gray
+
+
+def test_color_profiles_kept_as_they_are(tmp_path):
+    from PIL import ImageCms
+
+    img = rng().integers(0, 256, (6, 5, 4), dtype=np.uint8)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for name, icc in (("srgb.png", srgb), ("broken.png", b"not a profile at all")):
+        Image.fromarray(img).save(tmp_path / name, icc_profile=icc)
+        np.testing.assert_array_equal(read_image(tmp_path / name), img)  # as stored
+    Image.fromarray(img).save(tmp_path / "p3.png", icc_profile=DISPLAY_P3)
+    out = read_image(tmp_path / "p3.png")
+    assert out.shape == img.shape and (out != img).any()
+    np.testing.assert_array_equal(out[..., 3], img[..., 3])  # alpha untouched
+
+
 def test_write_never_overwrites_without_permission_and_leaves_no_partial_file(tmp_path):
     target = tmp_path / "x.png"
     target.write_bytes(b"keep me")

@@ -1,6 +1,9 @@
 """Reading and writing image files.
 
 * Formats: PNG (8 and 16 bit), JPEG, TIFF, WebP; gray, gray + alpha, RGB, RGBA.
+* Reading converts pixels to sRGB where an 8-bit file embeds another ICC profile (Display
+  P3 from phones, Adobe RGB from cameras, CMYK), since every method computes in sRGB and
+  CIELab (:func:`to_srgb`); results are written in sRGB, untagged.
 * Reading applies the EXIF orientation, refuses files that declare more than
   :data:`MAX_PIXELS` pixels before decoding them, and turns every failure (missing file,
   directory, empty, truncated, not an image) into :class:`~transfer.errors.ImageReadError`
@@ -12,6 +15,8 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import tempfile
 import warnings
@@ -111,7 +116,34 @@ def _read_pillow(path: Path, limit: int) -> np.ndarray:
         raise ImageReadError(f"{path}: damaged or truncated image ({_reason(exc)})") from exc
 
 
+def to_srgb(im, icc: bytes | None):
+    """The Pillow image ``im`` (8-bit RGB, RGBA or CMYK) converted from the ICC profile
+    ``icc`` to sRGB by littlecms (perceptual intent, colors outside sRGB clipped), with alpha
+    kept; unchanged without a profile, with an sRGB one, or with one that littlecms cannot
+    use (as browsers do: the pixels are then taken as sRGB)."""
+    from PIL import ImageCms
+
+    if not icc or im.mode not in ("RGB", "RGBA", "CMYK"):
+        return im
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        if im.mode != "CMYK" and "srgb" in ImageCms.getProfileDescription(profile).lower():
+            return im  # the space every method assumes already
+        return ImageCms.profileToProfile(im, profile, _srgb_profile(),
+                                         outputMode="RGBA" if im.mode == "RGBA" else "RGB")
+    except (ImageCms.PyCMSError, OSError, ValueError, TypeError):
+        return im
+
+
+@functools.lru_cache(maxsize=1)
+def _srgb_profile():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
 def _pillow_to_array(im, path) -> np.ndarray:
+    im = to_srgb(im, im.info.get("icc_profile"))
     mode = im.mode
     if mode in ("1", "L", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV", "RGBX"):
         if mode == "1":
@@ -160,8 +192,14 @@ def _read_tiff(path: Path, limit: int) -> np.ndarray:
         a = page.asarray()
         tag = page.tags.get("Orientation")
         orientation = int(tag.value) if tag is not None else 1
+        icc = page.tags.get("InterColorProfile")
+        icc = None if icc is None else bytes(icc.value)
     if a.ndim == 3 and a.shape[0] in (3, 4) and a.shape[2] not in (3, 4):
         a = np.moveaxis(a, 0, -1)  # planar storage
+    if icc is not None and a.dtype == np.uint8 and a.ndim == 3 and a.shape[2] in (3, 4):
+        from PIL import Image  # 8-bit: through littlecms like the other formats
+
+        a = np.asarray(to_srgb(Image.fromarray(np.ascontiguousarray(a)), icc))
     transpose, flip_rows, flip_cols = _ORIENT.get(orientation, (False, False, False))
     if transpose:
         a = np.swapaxes(a, 0, 1)
