@@ -143,10 +143,16 @@ def test_context_lowers_the_error_where_the_reference_shows_the_scene(scene):
         assert context < 0.95 * plain, (plain, context)
 
 
-def test_centred_features_lower_the_error(scene):
+def test_centred_features_lower_the_error(scene, monkeypatch):
     """Matching on features centred on the images' joint mean (the default) against the plain
     unit-length features of the paper: on the overlapping view 6.96 -> 6.37 when written,
-    with two partial views 7.02 -> 6.36."""
+    with two partial views 7.02 -> 6.36. Compared in float32: with the CPU's bfloat16
+    comparisons (nnf precision 'auto' on AVX512-BF16) a few matches change and this one
+    224-pixel scene moves by up to 0.5 (plain 6.50, centred 6.53 with one reference), while
+    the quality benchmark's means stay within 0.03 (docs/quality.md)."""
+    from transfer import nnf
+
+    monkeypatch.setattr(nnf, "bfloat16_available", lambda: False)
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]

@@ -77,6 +77,60 @@ def test_patch_distances_match_reference_for_any_channel_count(channels):
             assert abs(dist[y, x] - ref.patch_distance(fa, fb, (y, x), tuple(field[y, x]), 1)) < 1e-5
 
 
+@pytest.mark.skipif(not nnf.bfloat16_available(), reason="needs a CPU with AVX512-BF16")
+@pytest.mark.parametrize("channels", [1, 5, 8, 13, 37, 70])
+def test_bfloat16_patch_distances_match_reference(channels):
+    """The bfloat16 path's products: blocks of 32 values and a masked tail (a patch row of
+    3 C values), against the reference on the features rounded to bfloat16."""
+    r = rng(channels)
+    fa = nnf.normalize(r.standard_normal((channels, 9, 11)).astype(np.float32))
+    fb = nnf.normalize(r.standard_normal((channels, 7, 8)).astype(np.float32))
+    field = np.stack([r.integers(0, 7, (9, 11)), r.integers(0, 8, (9, 11))], axis=-1).astype(np.int32)
+    dist = _C.field_distances(fa, fb, field, 1, bf16=True)
+    exact = _C.field_distances(fa, fb, field, 1)
+    ra, rb = ref.to_bfloat16(fa), ref.to_bfloat16(fb)
+    for y in range(9):
+        for x in range(11):
+            assert abs(dist[y, x] - ref.patch_distance(ra, rb, (y, x), tuple(field[y, x]), 1)) < 1e-5
+    assert np.abs(dist - exact).max() < 0.01  # rounded, a little (1 channel: +-1, exact)
+    assert channels == 1 or np.abs(dist - exact).max() > 0
+
+
+def test_bfloat16_rounding_reference():
+    x = np.array([1.0, 1 + 2**-8, 1 + 2**-7 + 2**-8, 1 + 2**-9, -3.14159, 0.0], np.float32)
+    # halfway cases go to the even neighbour; 1 + 2^-9 is below halfway
+    np.testing.assert_array_equal(ref.to_bfloat16(x), np.array([1.0, 1.0, 1 + 2**-6, 1.0, -3.140625, 0.0], np.float32))
+
+
+@pytest.mark.skipif(not nnf.bfloat16_available(), reason="needs a CPU with AVX512-BF16")
+@pytest.mark.parametrize("pair", ["astronaut-coffee", "motorcycle"])
+def test_bfloat16_field_is_as_good_as_float32(photo_pairs, pair):
+    a, b = photo_pairs[pair]
+    best = nnf.exact(a, b).similarity.mean()
+    f32 = nnf.patchmatch(a, b, backend="cpu", precision="float32")
+    b16 = nnf.patchmatch(a, b, backend="cpu", precision="bfloat16")
+    assert b16.similarity.mean() >= 0.99 * best
+    assert abs(b16.similarity.mean() - f32.similarity.mean()) < 1e-3
+    # the distances returned are float32's, of the field found
+    np.testing.assert_array_equal(b16.dist, nnf.field_distances(a, b, b16.nnf))
+    auto = nnf.patchmatch(a, b, backend="cpu")
+    np.testing.assert_array_equal(auto.nnf, b16.nnf)  # 'auto' takes bfloat16 here
+
+
+def test_precision_option(photo_pairs, monkeypatch):
+    a, b = photo_pairs["motorcycle"]
+    with pytest.raises(InputError, match="unknown precision 'half'"):
+        nnf.patchmatch(a, b, precision="half")
+    with pytest.raises(InputError, match="precision='bfloat16' is the CPU backend's"):
+        nnf.patchmatch(a, b, backend="exact", precision="bfloat16")
+    monkeypatch.setattr(nnf, "bfloat16_available", lambda: False)  # a CPU without AVX512-BF16
+    with pytest.raises(InputError, match="needs a CPU with AVX512-BF16"):
+        nnf.patchmatch(a, b, backend="cpu", precision="bfloat16")
+    auto = nnf.patchmatch(a, b, backend="cpu", seed=3)
+    f32 = nnf.patchmatch(a, b, backend="cpu", seed=3, precision="float32")
+    np.testing.assert_array_equal(auto.nnf, f32.nnf)
+
+
 def test_exact_matches_brute_force_reference():
     r = rng(1)
     a = r.standard_normal((8, 6, 7)).astype(np.float32)
@@ -151,12 +205,13 @@ def test_ground_truth_middlebury(shared_data, scene):
 # ---- determinism, edge cases --------------------------------------------------------------------
 
 
-def test_same_field_for_one_and_two_threads(threads, photo_pairs):
+@pytest.mark.parametrize("precision", ["float32"] + (["bfloat16"] if nnf.bfloat16_available() else []))
+def test_same_field_for_one_and_two_threads(threads, photo_pairs, precision):
     a, b = photo_pairs["motorcycle"]
     results = []
     for n in (1, 2):
         threads(n)
-        results.append(nnf.patchmatch(a, b, backend="cpu", seed=7, radius=20))
+        results.append(nnf.patchmatch(a, b, backend="cpu", seed=7, radius=20, precision=precision))
     np.testing.assert_array_equal(results[0].nnf, results[1].nnf)
     np.testing.assert_array_equal(results[0].dist, results[1].dist)
 
@@ -276,7 +331,7 @@ def test_cuda_gives_the_cpu_field(photo_pairs, pair):
     field. On an H100 it was the CPU's to the bit at every benchmark shape; a processor
     without FMA rounds its products differently, so a few ties may tip."""
     a, b = photo_pairs[pair]
-    cpu = nnf.patchmatch(a, b, backend="cpu")
+    cpu = nnf.patchmatch(a, b, backend="cpu", precision="float32")
     gpu = nnf.patchmatch(a, b, backend="cuda")
     same = (gpu.nnf == cpu.nnf).all(axis=-1)
     assert same.mean() >= 0.999

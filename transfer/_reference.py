@@ -250,6 +250,14 @@ def patch_distance(fa: np.ndarray, fb: np.ndarray, p, q, half: int) -> float:
     return -total / count
 
 
+def to_bfloat16(x: np.ndarray) -> np.ndarray:
+    """float32 values rounded to bfloat16 (8 significant bits, round half to even), returned
+    as float32: what the CPU kernel's bfloat16 path multiplies."""
+    bits = np.ascontiguousarray(x, dtype=np.float32).view(np.uint32).astype(np.uint64)
+    rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16 << 16
+    return rounded.astype(np.uint32).view(np.float32)
+
+
 def upsample(field: np.ndarray, shape_a, shape_b, coarse_shape_b=None) -> np.ndarray:
     """Loop version of :func:`transfer.nnf.upsample`."""
     hc, wc = field.shape[:2]

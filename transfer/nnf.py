@@ -22,6 +22,9 @@ from .errors import InputError
 
 BACKENDS = ("auto", "cpu", "cuda", "exact")
 
+#: Arithmetic of the CPU backend's candidate comparisons (see :func:`patchmatch`).
+PRECISIONS = ("auto", "float32", "bfloat16")
+
 #: "auto" uses the exact search when |A| * |B| is at most this (it is then fast and optimal).
 EXACT_AUTO_MAX = 1 << 22
 
@@ -147,8 +150,30 @@ def _resolve_backend(backend: str, shape_a, shape_b) -> str:
 # ---- PatchMatch -----------------------------------------------------------------------------------
 
 
+def bfloat16_available() -> bool:
+    """Whether the CPU backend can compare candidates in bfloat16 (this build, on a CPU with
+    AVX512-BF16: AMD Zen 4 and later, Intel Sapphire Rapids and later)."""
+    return bool(_C.bf16_supported())
+
+
+def _use_bfloat16(precision: str, requested: str, backend: str) -> bool:
+    """Whether the CPU kernel runs in bfloat16, for ``precision`` and the ``requested`` backend
+    (resolved to ``backend``)."""
+    if precision not in PRECISIONS:
+        raise InputError(f"unknown precision {precision!r}; expected one of {', '.join(PRECISIONS)}")
+    if precision == "bfloat16":
+        if requested in ("cuda", "exact"):
+            raise InputError(f"precision='bfloat16' is the CPU backend's; backend {requested!r} "
+                             "computes in float32")
+        if not bfloat16_available():
+            raise InputError("precision='bfloat16' needs a CPU with AVX512-BF16 (AMD Zen 4, Intel "
+                             "Sapphire Rapids or later); this one has none: use 'auto' or 'float32'")
+        return backend == "cpu"
+    return precision == "auto" and backend == "cpu" and bfloat16_available()
+
+
 def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None = None,
-               init=None, seed: int = 0, backend: str = "auto") -> Field:
+               init=None, seed: int = 0, backend: str = "auto", precision: str = "auto") -> Field:
     """Approximate nearest-neighbour field from ``a`` to ``b`` by PatchMatch.
 
     Each iteration runs jump-flood propagation (steps 8, 4, 2, 1, each from the four
@@ -174,6 +199,13 @@ def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None
     backend : {'auto', 'cpu', 'cuda', 'exact'}
         'auto' takes 'exact' for small maps (|A| |B| <= 2^22), else 'cuda' where a GPU is
         available, else 'cpu'.
+    precision : {'auto', 'float32', 'bfloat16'}
+        How the CPU backend compares candidates: on bfloat16 copies of the maps (products
+        added in float32; 1.3-1.6x faster, the same mean similarity to within 1e-4 on the
+        benchmark maps), or in float32. 'auto' takes bfloat16 where the CPU has AVX512-BF16
+        (:func:`bfloat16_available`), so fields can differ in a few pixels between machines;
+        'float32' gives the same field on every machine (and the CUDA backend's). Either way
+        ``dist`` holds the float32 distances of the field found.
 
     Returns
     -------
@@ -198,7 +230,8 @@ def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None
     if int(radius) != radius or radius < 0:
         raise InputError(f"radius must be a non-negative integer or None, got {radius!r}")
     field = _initial_field(init, shape_a, shape_b)
-    backend = _resolve_backend(backend, shape_a, shape_b)
+    requested, backend = backend, _resolve_backend(backend, shape_a, shape_b)
+    bf16 = _use_bfloat16(precision, requested, backend)
     if backend == "exact":
         return exact(a, b, patch_size=patch_size)
     fa, fb = normalize(a), normalize(b)
@@ -206,7 +239,7 @@ def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None
     if backend == "cuda":
         nnf, dist = _native._cuda.patchmatch(fa, fb, field, half, int(iters), int(radius), seed)
         return Field(nnf, dist)
-    dist, _ = _C.patchmatch(fa, fb, field, half, int(iters), int(radius), seed)
+    dist, _ = _C.patchmatch(fa, fb, field, half, int(iters), int(radius), seed, bf16)
     return Field(field, dist)
 
 

@@ -337,8 +337,11 @@ PYBIND11_MODULE(_C, m) {
      "Bilinear resize of (h, w, c) float32 with pixel centers aligned (no anti-aliasing).");
 
   // ---- nearest-neighbour fields -------------------------------------------------------------
+  m.def("bf16_supported", &transfer::nnf::bf16_supported,
+        "Whether this build and this CPU run PatchMatch on bfloat16 copies of the maps (AVX512-BF16).");
+
   m.def("patchmatch", [](const carray<float>& a, const carray<float>& b, py::array field,
-                         int half, int iterations, int radius, uint64_t seed) {
+                         int half, int iterations, int radius, uint64_t seed, bool bf16) {
     auto m = nnf_maps(a, b, half);
     int* f = inplace_field(field, m.ha, m.wa, "field");
     require(iterations >= 0 && radius >= 0, "iterations and radius must be >= 0");
@@ -350,18 +353,21 @@ PYBIND11_MODULE(_C, m) {
     int64_t pairs = 0;
     {
       py::gil_scoped_release nogil;
-      pairs = transfer::nnf::patchmatch_cpu(m, f, d, iterations, radius, seed);
+      pairs = transfer::nnf::patchmatch_cpu(m, f, d, iterations, radius, seed, bf16);
     }
     return py::make_tuple(dist, pairs);
   }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"), py::arg("iterations"),
-     py::arg("radius"), py::arg("seed"),
+     py::arg("radius"), py::arg("seed"), py::arg("bf16") = false,
      "PatchMatch of normalised channel-last maps a (ha, wa, c) and b (hb, wb, c); updates the "
      "int32 field (ha, wa, 2) in place; returns (patch distances (ha, wa), number of pixel "
-     "pairs whose c features were multiplied: the work done).");
+     "pairs whose c features were multiplied: the work done). bf16: compare the candidates on "
+     "bfloat16 copies of the maps where the CPU has AVX512-BF16 (the distances returned are "
+     "float32's).");
 
   m.def("field_distances", [](const carray<float>& a, const carray<float>& b,
-                              const carray<int32_t>& field, int half) {
+                              const carray<int32_t>& field, int half, bool bf16) {
     auto m = nnf_maps(a, b, half);
+    require(!bf16 || transfer::nnf::bf16_supported(), "bf16: this CPU or build has no AVX512-BF16 path");
     require(field.ndim() == 3 && field.shape(0) == m.ha && field.shape(1) == m.wa && field.shape(2) == 2,
             "field must have shape (ha, wa, 2)");
     check_field_range(field, m.hb, m.wb);
@@ -369,10 +375,12 @@ PYBIND11_MODULE(_C, m) {
     float* d = dist.mutable_data();
     {
       py::gil_scoped_release nogil;
-      transfer::nnf::field_distances_cpu(m, field.data(), d);
+      transfer::nnf::field_distances_cpu(m, field.data(), d, bf16);
     }
     return dist;
-  }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"));
+  }, py::arg("a"), py::arg("b"), py::arg("field"), py::arg("half"), py::arg("bf16") = false,
+     "Patch distances of a field; bf16: on bfloat16 copies of the maps (the kernel PatchMatch's "
+     "bf16 path compares candidates with; for tests).");
 
   m.def("bds_vote", [](const carray<float>& values, const carray<int32_t>& field_ab,
                        const carray<int32_t>& field_ba, int half, float beta) {

@@ -14,11 +14,18 @@ constexpr int kJumpSteps[4] = {8, 4, 2, 1};
 // field (ha * wa * 2, in: initial field inside B, out: result), dist (ha * wa, out).
 // radius: random-search radius in pixels of B. Deterministic for a given seed. Returns the
 // number of pixel pairs whose features were multiplied (c multiply-adds each): the work done.
+// With bf16 (and a CPU with AVX512-BF16: bf16_supported()), the candidates are compared on
+// bfloat16 copies of the maps (nnf_cpu_bf16.cpp), and the distances returned are the float32
+// distances of the field found.
 int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
-                    uint64_t seed);
+                       uint64_t seed, bool bf16 = false);
 
-// Patch distances of a given field.
-void field_distances_cpu(const Maps& m, const int* field, float* dist);
+// Whether this build and this CPU have the bfloat16 path.
+bool bf16_supported();
+
+// Patch distances of a given field (with bf16: on bfloat16 copies of the maps, as the
+// bfloat16 path of patchmatch_cpu compares its candidates).
+void field_distances_cpu(const Maps& m, const int* field, float* dist, bool bf16 = false);
 
 // Bidirectional-similarity voting of B's values (hb, wb, k) onto A's grid (ha, wa, k):
 // coherence votes through field_ab (ha, wa, 2) weighted 1 / |A|, completeness votes through

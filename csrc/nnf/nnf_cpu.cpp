@@ -1,31 +1,22 @@
 #include "nnf/nnf.h"
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <utility>
 #include <vector>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include "common/parallel.h"
+#include "nnf/nnf_bf16.h"
+#include "nnf/nnf_cpu_tiles.h"
 
 namespace transfer::nnf {
 namespace {
-
-// The per-pixel loops over one tile, cloned for x86-64-v3 (AVX2 + FMA) and the baseline
-// and picked at load time: the patch distance is the hot loop, and its dot products run on
-// twice as wide vectors with fused multiply-adds. (Clone the tile functions, not the OpenMP
-// regions: outlined parallel regions do not inherit a clone's target.)
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define TRANSFER_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
-#else
-#define TRANSFER_CLONES
-#endif
-
-// Pixels are visited in square tiles: neighbouring pixels have nearby matches, so a tile's
-// patches in A and their candidates in B stay in cache (rows of deep features do not).
-constexpr int kTile = 8;
-
-struct Tile {
-  int y0, y1, x0, x1;
-};
 
 Tile tile_of(const Maps& m, int64_t t) {
   const int tiles_x = (m.wa + kTile - 1) / kTile;
@@ -37,89 +28,90 @@ int64_t tile_count(const Maps& m) {
   return static_cast<int64_t>((m.ha + kTile - 1) / kTile) * ((m.wa + kTile - 1) / kTile);
 }
 
-TRANSFER_CLONES int64_t distances_tile(const Maps& m, const int* field, float* dist, Tile t) {
-  int pairs = 0;
-  for (int y = t.y0; y < t.y1; ++y)
-    for (int x = t.x0; x < t.x1; ++x) {
-      const int64_t p = static_cast<int64_t>(y) * m.wa + x;
-      dist[p] = patch_distance(m, y, x, field[2 * p], field[2 * p + 1], 3.0e38f, &pairs);
-    }
-  return pairs;
-}
-
-struct State {  // one buffer of the double-buffered field
-  int* field;
-  float* dist;
-  int* stamp;
+// The tile loops on the float32 maps.
+struct FloatTiles {
+  const Maps& m;
+  int64_t distances(const int* field, float* dist, Tile t) const { return distances_tile(m, field, dist, t); }
+  int64_t propagate(State cur, State next, int step, int pass, int prev_pass, Tile t) const {
+    return propagate_tile(m, cur, next, step, pass, prev_pass, t);
+  }
+  int64_t random_search(State s, int radius, uint64_t seed, uint32_t it, int pass, Tile t) const {
+    return random_search_tile(m, s, radius, seed, it, pass, t);
+  }
 };
 
-// How much of each candidate patch is requested ahead: propagation candidates mostly lie next
-// to cached ones (coherent fields); random ones are scattered, and most of them are abandoned
-// after their first row.
-struct Prefetch {
-  int rows, bytes;
+// The same loops on bfloat16 copies of the maps (nnf_cpu_bf16.cpp).
+struct Bf16Tiles {
+  nnf_bf16_api::Maps16 m;
+  static nnf_bf16_api::State16 of(State s) { return {s.field, s.dist, s.stamp}; }
+  int64_t distances(const int* field, float* dist, Tile t) const {
+    return nnf_bf16_api::distances_tile(m, field, dist, t.y0, t.y1, t.x0, t.x1);
+  }
+  int64_t propagate(State cur, State next, int step, int pass, int prev_pass, Tile t) const {
+    return nnf_bf16_api::propagate_tile(m, of(cur), of(next), step, pass, prev_pass, t.y0, t.y1, t.x0, t.x1);
+  }
+  int64_t random_search(State s, int radius, uint64_t seed, uint32_t it, int pass, Tile t) const {
+    return nnf_bf16_api::random_search_tile(m, of(s), radius, seed, it, pass, t.y0, t.y1, t.x0, t.x1);
+  }
 };
-constexpr Prefetch kPropagationPrefetch{3, 256}, kRandomPrefetch{1, 1024};
 
-// Visits the tile's pixels in order; while `evaluate` works on one pixel, the next pixel's
-// candidates are drawn and their patches requested (software pipelining of the misses).
-template <class Draw, class Evaluate>
-inline TRANSFER_FORCE_INLINE int64_t pipelined_tile(const Maps& m, Tile t, Prefetch prefetch,
-                                              Draw draw, Evaluate evaluate) {
-  int64_t pairs = 0;
-  Candidates c[2];
-  draw(t.y0, t.x0, &c[0]);
-  prefetch_candidates(m, c[0], prefetch.rows, prefetch.bytes);
-  int k = 0;
-  for (int y = t.y0; y < t.y1; ++y)
-    for (int x = t.x0; x < t.x1; ++x, k ^= 1) {
-      const bool row_end = x + 1 == t.x1;
-      if (!row_end || y + 1 < t.y1) {
-        draw(row_end ? y + 1 : y, row_end ? t.x0 : x + 1, &c[k ^ 1]);
-        prefetch_candidates(m, c[k ^ 1], prefetch.rows, prefetch.bytes);
+// A bfloat16 copy of n floats (round to nearest even; the maps hold no NaN), in memory
+// aligned to 2 MiB pages like the float maps (nnf._huge_page_aligned).
+struct Bf16Copy {
+  uint16_t* data = nullptr;
+  Bf16Copy(const float* x, int64_t n) {
+    constexpr std::size_t kPage = std::size_t(1) << 21;
+    const std::size_t bytes = (static_cast<std::size_t>(n) * 2 + kPage - 1) / kPage * kPage;
+    data = static_cast<uint16_t*>(std::aligned_alloc(kPage, bytes));
+    if (!data) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(data, bytes, MADV_HUGEPAGE);  // a hint: transparent huge pages may be on request only
+#endif
+    parallel_for((n + 4095) / 4096, [&](int64_t k) {
+      const int64_t end = std::min(n, (k + 1) * 4096);
+      for (int64_t i = k * 4096; i < end; ++i) {
+        uint32_t u;
+        std::memcpy(&u, x + i, 4);
+        data[i] = static_cast<uint16_t>((u + 0x7FFFu + ((u >> 16) & 1u)) >> 16);
       }
-      pairs += evaluate(y, x, c[k]);
-    }
-  return pairs;
-}
+    });
+  }
+  ~Bf16Copy() { std::free(data); }
+  Bf16Copy(const Bf16Copy&) = delete;
+  Bf16Copy& operator=(const Bf16Copy&) = delete;
+};
 
-TRANSFER_CLONES int64_t propagate_tile(const Maps& m, State cur, State next, int step, int pass,
-                                       int prev_pass, Tile t) {
-  return pipelined_tile(
-      m, t, kPropagationPrefetch,
-      [&](int y, int x, Candidates* c) TRANSFER_FORCE_INLINE {
-        propagation_candidates(m, cur.field, cur.stamp, step, prev_pass, y, x, c);
-      },
-      [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
-        return propagate_px(m, cur.field, cur.dist, cur.stamp, c, pass, y, x, next.field,
-                            next.dist, next.stamp);
-      });
-}
-
-TRANSFER_CLONES int64_t random_search_tile(const Maps& m, State s, int radius, uint64_t seed,
-                                           uint32_t iteration, int pass, Tile t) {
-  return pipelined_tile(
-      m, t, kRandomPrefetch,
-      [&](int y, int x, Candidates* c) TRANSFER_FORCE_INLINE {
-        random_candidates(m, s.field, radius, seed, iteration, y, x, c);
-      },
-      [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
-        return random_search_px(m, s.field, s.dist, s.stamp, c, pass, y, x);
-      });
-}
+// bfloat16 copies of both maps, and the tile loops on them.
+struct Bf16Maps {
+  Bf16Copy a, b;
+  Bf16Tiles tiles;
+  explicit Bf16Maps(const Maps& m)
+      : a(m.a, static_cast<int64_t>(m.ha) * m.wa * m.c),
+        b(m.b, static_cast<int64_t>(m.hb) * m.wb * m.c),
+        tiles{{a.data, b.data, m.ha, m.wa, m.hb, m.wb, m.c, m.half}} {}
+};
 
 // Work per tile goes to pairs[t] (pixel pairs multiplied), when given.
-void distances_all(const Maps& m, const int* field, float* dist, int64_t* pairs = nullptr) {
+template <class Tiles>
+void distances_all(const Maps& m, const Tiles& tiles, const int* field, float* dist,
+                   int64_t* pairs = nullptr) {
   parallel_for(tile_count(m), [&](int64_t t) {
-    const int64_t done = distances_tile(m, field, dist, tile_of(m, t));
+    const int64_t done = tiles.distances(field, dist, tile_of(m, t));
     if (pairs) pairs[t] += done;
   });
 }
 
 }  // namespace
 
-void field_distances_cpu(const Maps& m, const int* field, float* dist) {
-  distances_all(m, field, dist);
+bool bf16_supported() { return nnf_bf16_api::supported(); }
+
+void field_distances_cpu(const Maps& m, const int* field, float* dist, bool bf16) {
+  if (bf16 && bf16_supported()) {
+    const Bf16Maps copies(m);
+    distances_all(m, copies.tiles, field, dist);
+  } else {
+    distances_all(m, FloatTiles{m}, field, dist);
+  }
 }
 
 // Runs f on every tile, in reverse order on odd passes: a pass streams both maps through the
@@ -131,11 +123,13 @@ void for_each_tile(const Maps& m, int pass, F&& f) {
   parallel_for(count, [&](int64_t i) { f(pass % 2 ? count - 1 - i : i); });
 }
 
-int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
-                       uint64_t seed) {
+namespace {
+
+template <class Tiles>
+void run_patchmatch(const Maps& m, const Tiles& tiles, int* field, float* dist, int iterations,
+                    int radius, uint64_t seed, int64_t* pairs) {
   const int64_t n = static_cast<int64_t>(m.ha) * m.wa;
-  std::vector<int64_t> pairs(tile_count(m), 0);
-  distances_all(m, field, dist, pairs.data());
+  distances_all(m, tiles, field, dist, pairs);
   std::vector<int> other_field(2 * n), stamps(n, -1), other_stamps(n, -1);
   std::vector<float> other_dist(n);
   State cur{field, dist, stamps.data()}, nxt{other_field.data(), other_dist.data(), other_stamps.data()};
@@ -149,19 +143,33 @@ int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, i
       if (step >= longest) continue;
       const int prev_pass = it > 0 ? pass - passes : -1;
       for_each_tile(m, pass, [&](int64_t t) {
-        pairs[t] += propagate_tile(m, cur, nxt, step, pass, prev_pass, tile_of(m, t));
+        pairs[t] += tiles.propagate(cur, nxt, step, pass, prev_pass, tile_of(m, t));
       });
       std::swap(cur, nxt);
       ++pass;
     }
     for_each_tile(m, pass, [&](int64_t t) {
-      pairs[t] += random_search_tile(m, cur, radius, seed, static_cast<uint32_t>(it), pass,
-                                     tile_of(m, t));
+      pairs[t] += tiles.random_search(cur, radius, seed, static_cast<uint32_t>(it), pass, tile_of(m, t));
     });
   }
   if (cur.field != field) {
     std::copy(cur.field, cur.field + 2 * n, field);
     std::copy(cur.dist, cur.dist + n, dist);
+  }
+}
+
+}  // namespace
+
+int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, int radius,
+                       uint64_t seed, bool bf16) {
+  std::vector<int64_t> pairs(tile_count(m), 0);
+  if (bf16 && bf16_supported()) {
+    const Bf16Maps copies(m);
+    run_patchmatch(m, copies.tiles, field, dist, iterations, radius, seed, pairs.data());
+    // The distances of the field found, in float32: what the caller gets is exact.
+    distances_all(m, FloatTiles{m}, field, dist, pairs.data());
+  } else {
+    run_patchmatch(m, FloatTiles{m}, field, dist, iterations, radius, seed, pairs.data());
   }
   int64_t total = 0;
   for (int64_t e : pairs) total += e;

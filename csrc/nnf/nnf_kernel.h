@@ -7,20 +7,43 @@
 // Feature maps are channel-last (H, W, C) float32, L2-normalised per pixel. A field maps every
 // pixel of A to a pixel (y, x) of B, stored as int32 pairs. The patch distance between p in A
 // and q in B is minus the mean dot product over the patch offsets that fall inside both maps.
+//
+// On CPUs with AVX512-BF16, the CPU loops can run on bfloat16 copies of the maps (half the
+// bytes of every scattered patch row, and one instruction per 32 multiply-adds):
+// nnf_cpu_bf16.cpp compiles these bodies a second time, for that instruction set, in a
+// namespace of its own (TRANSFER_NNF_NAMESPACE), so that no inline function is defined twice
+// with different code.
 #pragma once
 
 #include <stdint.h>
 
 #include "common/hd.h"
 
-namespace transfer::nnf {
+#ifndef TRANSFER_NNF_NAMESPACE
+#define TRANSFER_NNF_NAMESPACE nnf
+#endif
 
-struct Maps {
-  const float* a;
-  const float* b;
+namespace transfer::TRANSFER_NNF_NAMESPACE {
+
+// A bfloat16 value: the upper half of a float32's bits (rounded to nearest even).
+struct bf16 {
+  uint16_t bits;
+};
+
+// Feature maps of element type T: float, or bf16 on the CPU's bfloat16 path.
+template <class T>
+struct MapsOf {
+  const T* a;
+  const T* b;
   int ha, wa, hb, wb, c;
   int half;  // patch radius: patch_size = 2 * half + 1
+
+  // The largest dot product of two features, for early abandoning: 1 (unit length); in
+  // bfloat16 each component is rounded by up to 2^-9 of itself, so a product of two rounded
+  // vectors reaches (1 + 2^-9)^2 < 1 + 1/250 at most.
+  TRANSFER_HD static constexpr float max_dot() { return sizeof(T) == 4 ? 1.0f : 1.0f + 1.0f / 250; }
 };
+using Maps = MapsOf<float>;
 
 // Dot products go into 16 independent partial sums (lanes), reduced by a fixed tree: no
 // reassociation of floating-point additions (no -ffast-math), so results are reproducible.
@@ -83,6 +106,51 @@ TRANSFER_HD void add_products_batch(const float* u, const float* const* w, int c
   }
 }
 #undef TRANSFER_LOAD8
+
+#if defined(TRANSFER_NNF_BF16)  // nnf_cpu_bf16.cpp, compiled for AVX512-BF16 (a pragma: in
+                                 // C++ it does not define the instruction sets' macros)
+}  // namespace transfer::TRANSFER_NNF_NAMESPACE
+#include <immintrin.h>
+namespace transfer::TRANSFER_NNF_NAMESPACE {
+
+// acc[i] += u . w[i] over n bfloat16 values for the K candidates at once: vdpbf16ps adds the
+// products of pairs of bfloat16 values to 16 float32 lanes (lane j takes elements 2j and
+// 2j + 1 of every 32), one instruction per 32 multiply-adds; a row's tail is loaded masked.
+template <int K>
+inline TRANSFER_FORCE_INLINE void add_products_k(const bf16* u, const bf16* const* w, int n,
+                                                 Accumulator* const* acc) {
+  __m512 v[K];
+  for (int i = 0; i < K; ++i)
+    v[i] = _mm512_insertf32x8(_mm512_castps256_ps512(reinterpret_cast<__m256>(acc[i]->v[0])),
+                              reinterpret_cast<__m256>(acc[i]->v[1]), 1);
+  int k = 0;
+  for (; k + 32 <= n; k += 32) {
+    const __m512bh a = reinterpret_cast<__m512bh>(_mm512_loadu_si512(u + k));
+    for (int i = 0; i < K; ++i)
+      v[i] = _mm512_dpbf16_ps(v[i], a, reinterpret_cast<__m512bh>(_mm512_loadu_si512(w[i] + k)));
+  }
+  if (k < n) {
+    const __mmask32 tail = (1u << (n - k)) - 1u;  // n - k < 32
+    const __m512bh a = reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(tail, u + k));
+    for (int i = 0; i < K; ++i)
+      v[i] = _mm512_dpbf16_ps(v[i], a, reinterpret_cast<__m512bh>(_mm512_maskz_loadu_epi16(tail, w[i] + k)));
+  }
+  for (int i = 0; i < K; ++i) {
+    acc[i]->v[0] = reinterpret_cast<f8>(_mm512_castps512_ps256(v[i]));
+    acc[i]->v[1] = reinterpret_cast<f8>(_mm512_extractf32x8_ps(v[i], 1));
+  }
+}
+
+inline TRANSFER_FORCE_INLINE void add_products_batch(const bf16* u, const bf16* const* w, int count,
+                                                     int n, Accumulator* const* acc) {
+  switch (count) {
+    case 1: add_products_k<1>(u, w, n, acc); break;
+    case 2: add_products_k<2>(u, w, n, acc); break;
+    case 3: add_products_k<3>(u, w, n, acc); break;
+    default: add_products_k<4>(u, w, n, acc); break;
+  }
+}
+#endif
 #else
 struct Accumulator {
   float v[kLanes] = {};
@@ -111,7 +179,8 @@ TRANSFER_HD void add_products_batch(const float* u, const float* const* w, int c
 }
 #endif
 
-TRANSFER_HD const float* feature_at(const float* map, int w, int c, int y, int x) {
+template <class T>
+TRANSFER_HD const T* feature_at(const T* map, int w, int c, int y, int x) {
   return map + (static_cast<int64_t>(y) * w + x) * c;
 }
 
@@ -127,15 +196,17 @@ struct Window {
   TRANSFER_HD int count() const { return (dy1 - dy0 + 1) * cols(); }  // >= 1: the centre
 };
 
-TRANSFER_HD Window patch_window(const Maps& m, int ay, int ax, int by, int bx) {
+template <class M>
+TRANSFER_HD Window patch_window(const M& m, int ay, int ax, int by, int bx) {
   return {-mini(m.half, mini(ay, by)), mini(m.half, mini(m.ha - 1 - ay, m.hb - 1 - by)),
           -mini(m.half, mini(ax, bx)), mini(m.half, mini(m.wa - 1 - ax, m.wb - 1 - bx))};
 }
 
 // Early abandoning: features have unit length, so each of the `pixels_left` pixel pairs not
-// multiplied yet adds at most 1 to the similarity `sum`; the distance is then at least this.
-TRANSFER_HD float distance_bound(float sum, int pixels_left, int count) {
-  return -(sum + static_cast<float>(pixels_left)) / count;
+// multiplied yet adds at most `max_dot` (1) to the similarity `sum`; the distance is then at
+// least this.
+TRANSFER_HD float distance_bound(float sum, int pixels_left, int count, float max_dot = 1.0f) {
+  return -(sum + max_dot * static_cast<float>(pixels_left)) / count;
 }
 
 // Whether a candidate whose distance is at least `bound` cannot beat `cutoff` (with a margin
@@ -147,18 +218,19 @@ TRANSFER_HD bool cannot_win(float bound, float cutoff) { return bound > cutoff +
 // instead of the exact value. Accepting or rejecting the candidate is the same as with the
 // exact value, so results do not change, only the work. Adds the number of pixel pairs whose
 // features were multiplied to *pairs (the work done).
-TRANSFER_HD float patch_distance(const Maps& m, int ay, int ax, int by, int bx,
+template <class M>
+TRANSFER_HD float patch_distance(const M& m, int ay, int ax, int by, int bx,
                                  float cutoff = 3.0e38f, int* pairs = nullptr) {
   const Window w = patch_window(m, ay, ax, by, bx);
   const int cols = w.cols(), count = w.count();
   const int run = cols * m.c;  // one patch row, contiguous in memory on both sides
   Accumulator acc, *accs[1] = {&acc};
   for (int dy = w.dy0; dy <= w.dy1; ++dy) {
-    const float* brow[1] = {feature_at(m.b, m.wb, m.c, by + dy, bx + w.dx0)};
+    decltype(m.b) brow[1] = {feature_at(m.b, m.wb, m.c, by + dy, bx + w.dx0)};
     add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax + w.dx0), brow, 1, run, accs);
     if (pairs) *pairs += cols;
     if (dy < w.dy1) {
-      const float bound = distance_bound(acc.sum(), (w.dy1 - dy) * cols, count);
+      const float bound = distance_bound(acc.sum(), (w.dy1 - dy) * cols, count, M::max_dot());
       if (cannot_win(bound, cutoff)) return bound;
     }
   }
@@ -174,7 +246,8 @@ TRANSFER_HD bool patch_inside(int y, int x, int h, int w, int half) {
 // both maps: each candidate's lanes hold the same sums as patch_distance's, and a candidate
 // is dropped after the first row that shows it cannot beat `cutoff`. Writes the distances
 // (or the bounds of dropped candidates) to d.
-TRANSFER_HD void patch_distances_batch(const Maps& m, int ay, int ax, const int* cy,
+template <class M>
+TRANSFER_HD void patch_distances_batch(const M& m, int ay, int ax, const int* cy,
                                        const int* cx, int n, float cutoff, float* d,
                                        int* pairs) {
   const int side = 2 * m.half + 1, count = side * side, run = side * m.c;
@@ -183,7 +256,7 @@ TRANSFER_HD void patch_distances_batch(const Maps& m, int ay, int ax, const int*
   int ids[kBatch], n_live = n;
   for (int i = 0; i < n; ++i) live[i] = &acc[i], ids[i] = i;
   for (int dy = -m.half; dy <= m.half; ++dy) {
-    const float* brow[kBatch];
+    decltype(m.b) brow[kBatch];
     for (int i = 0; i < n_live; ++i)
       brow[i] = feature_at(m.b, m.wb, m.c, cy[ids[i]] + dy, cx[ids[i]] - m.half);
     add_products_batch(feature_at(m.a, m.wa, m.c, ay + dy, ax - m.half), brow, n_live, run, live);
@@ -191,7 +264,7 @@ TRANSFER_HD void patch_distances_batch(const Maps& m, int ay, int ax, const int*
     if (dy == m.half) break;
     int kept = 0;
     for (int i = 0; i < n_live; ++i) {
-      const float bound = distance_bound(live[i]->sum(), (m.half - dy) * side, count);
+      const float bound = distance_bound(live[i]->sum(), (m.half - dy) * side, count, M::max_dot());
       if (cannot_win(bound, cutoff)) {
         d[ids[i]] = bound;
       } else {
@@ -239,9 +312,10 @@ struct Candidates {
 
 // Asks the CPU to start loading each candidate's patch in B: up to `bytes` of each of its
 // first `rows` rows (a no-op on the GPU, whose warps hide latency by switching).
-TRANSFER_HD void prefetch_candidates(const Maps& m, const Candidates& c, int rows, int bytes) {
+template <class M>
+TRANSFER_HD void prefetch_candidates(const M& m, const Candidates& c, int rows, int bytes) {
 #if !defined(__CUDA_ARCH__) && defined(__GNUC__)
-  const int run = (2 * m.half + 1) * m.c * 4;
+  const int run = (2 * m.half + 1) * m.c * static_cast<int>(sizeof(*m.b));
   bytes = bytes < run ? bytes : run;
   for (int k = 0; k < c.n; ++k) {
     const int y0 = c.cy[k] - m.half < 0 ? 0 : c.cy[k] - m.half;
@@ -271,7 +345,8 @@ TRANSFER_HD void prefetch_candidates(const Maps& m, const Candidates& c, int row
 // worse than the current one too (the best only improves), and the others get their exact
 // distance; only more rows get multiplied, where a candidate of the group would have been
 // dropped against a match found earlier in the group.
-TRANSFER_HD bool evaluate_candidates(const Maps& m, int y, int x, const Candidates& c, int* by,
+template <class M>
+TRANSFER_HD bool evaluate_candidates(const M& m, int y, int x, const Candidates& c, int* by,
                                      int* bx, float* best, int* pairs) {
   bool changed = false;
   const bool inside = patch_inside(y, x, m.ha, m.wa, m.half);
@@ -304,7 +379,8 @@ TRANSFER_HD bool evaluate_candidates(const Maps& m, int y, int x, const Candidat
 // the same step of the previous iteration (pass prev_pass) if n's match has not changed
 // since before that pass; it lost or won then, and the pixel's match has only improved
 // since, so it is left out.
-TRANSFER_HD void propagation_candidates(const Maps& m, const int* cur, const int* stamp, int step,
+template <class M>
+TRANSFER_HD void propagation_candidates(const M& m, const int* cur, const int* stamp, int step,
                                         int prev_pass, int y, int x, Candidates* c) {
   const int dys[4] = {0, 0, -step, step}, dxs[4] = {-step, step, 0, 0};
   c->n = 0;
@@ -322,7 +398,8 @@ TRANSFER_HD void propagation_candidates(const Maps& m, const int* cur, const int
 // The propagation candidates compete with the current match. Reads `cur`, writes `next`
 // (double-buffered: independent of the order of the pixels). Returns the number of pixel
 // pairs whose features were multiplied (the work done).
-TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dist,
+template <class M>
+TRANSFER_HD int propagate_px(const M& m, const int* cur, const float* cur_dist,
                              const int* stamp, const Candidates& c, int pass, int y, int x,
                              int* next, float* next_dist, int* next_stamp) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
@@ -338,7 +415,8 @@ TRANSFER_HD int propagate_px(const Maps& m, const int* cur, const float* cur_dis
 
 // Random search at pixel (y, x), as in Barnes et al. 2009: candidates drawn uniformly in
 // windows of radius r, r/2, ..., 1 around the pixel's match at the start of the search.
-TRANSFER_HD void random_candidates(const Maps& m, const int* field, int radius, uint64_t seed,
+template <class M>
+TRANSFER_HD void random_candidates(const M& m, const int* field, int radius, uint64_t seed,
                                    uint32_t iteration, int y, int x, Candidates* c) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
   const int y0 = field[2 * p], x0 = field[2 * p + 1];
@@ -352,7 +430,8 @@ TRANSFER_HD void random_candidates(const Maps& m, const int* field, int radius, 
 
 // The random candidates compete with the current match; reads and writes only pixel p's own
 // entries. Returns the number of pixel pairs whose features were multiplied.
-TRANSFER_HD int random_search_px(const Maps& m, int* field, float* dist, int* stamp,
+template <class M>
+TRANSFER_HD int random_search_px(const M& m, int* field, float* dist, int* stamp,
                                  const Candidates& c, int pass, int y, int x) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
   int by = field[2 * p], bx = field[2 * p + 1], pairs = 0;
@@ -387,4 +466,4 @@ TRANSFER_HD int coherence_votes_px(const float* values, int hb, int wb, int k, c
   return count;
 }
 
-}  // namespace transfer::nnf
+}  // namespace transfer::TRANSFER_NNF_NAMESPACE
