@@ -261,3 +261,10 @@ def test_frames_bad_arguments(astronaut, coffee):
         classical_frame(astronaut, coffee, method="neural")
     with pytest.raises(InputError, match="report and previous are not options"):
         list(classical_frames([astronaut], coffee, report={}))
+
+
+def test_default_grid_follows_the_method(astronaut, coffee):
+    # affine maps are exact on any grid; curves and IDT's maps get the finer default
+    sizes = {m: fit_lut(astronaut, coffee, method=m).shape[0] for m in ("mkl", "reinhard", "histogram", "idt")}
+    assert sizes == {"mkl": 33, "reinhard": 33, "histogram": 65, "idt": 65}
+    assert fit_lut(astronaut, coffee, method="idt", size=17).shape == (17, 17, 17, 3)

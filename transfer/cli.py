@@ -145,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-lut", metavar="CUBE",
                    help="classical methods: also write the transfer as a 3-D LUT (.cube) for "
                    "other images, frames or grading software (idt: without its grain reduction)")
-    p.add_argument("--lut-size", type=int, default=33, metavar="N",
-                   help="classical methods: grid points per axis of --save-lut (2-256, default 33)")
+    p.add_argument("--lut-size", type=int, default=None, metavar="N",
+                   help="classical methods: grid points per axis of --save-lut (2-256; default 33 "
+                   "for mkl and reinhard, 65 for histogram and idt)")
     p.add_argument("--src-mask", metavar="MASK",
                    help="recolor only where this mask is white (a gray mask; its gray levels "
                    "blend), or region by region (a mask in colors or labels: each region takes "
@@ -509,7 +510,8 @@ def _lut_output_path(args, out_path: Path) -> Path:
     lut = Path(args.save_lut)
     if lut.suffix.lower() != ".cube":
         raise InputError(f"{lut}: --save-lut writes a .cube file; name it *.cube")
-    check_size(args.lut_size, "--lut-size")
+    if args.lut_size is not None:
+        check_size(args.lut_size, "--lut-size")
     for p in [Path(args.src), *map(Path, args.refs), out_path]:
         if p.resolve() == lut.resolve():
             raise InputError(f"{lut}: is also an input or the output image")
