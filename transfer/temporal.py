@@ -87,7 +87,7 @@ class Look:
 HISTOGRAM_BINS = 16
 
 #: :func:`continuity` is 0 where consecutive frames' histograms overlap by at most
-#: ``CUT_OVERLAP`` and 1 from ``SHOT_OVERLAP`` on. Measured overlaps (docs/quality.md): a
+#: ``CUT_OVERLAP`` and 1 from ``SHOT_OVERLAP`` on. Measured overlaps (docs/api.md): a
 #: pan 3-48 pixels a frame 0.90-0.99, sensor noise (sigma 4 levels) 0.88, an object filling a
 #: fifth of the frame 0.80, exposure up 10% 0.60, frames of one room 3 s apart 0.53-0.80,
 #: unrelated photos 0.04-0.37.
