@@ -7,8 +7,8 @@
 
 #include <stdint.h>
 
-// GCC 10 and later (clang does not take `#pragma GCC target`; its builds go without)
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 10
+// GCC 11 and later (clang does not take `#pragma GCC target`; its builds go without)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && __GNUC__ >= 11
 #define TRANSFER_HAVE_BF16_PATH 1
 #include <immintrin.h>  // before the target pragma: the intrinsics carry their own targets
 
