@@ -152,7 +152,7 @@ def test_centred_features_lower_the_error(scene, monkeypatch):
     the quality benchmark's means stay within 0.03 (docs/quality.md)."""
     from transfer import nnf
 
-    monkeypatch.setattr(nnf, "bfloat16_available", lambda: False)
+    monkeypatch.setattr(nnf, "default_precision", "float32")
     src, ref, truth = scene
     photo = data.astronaut()[::2, ::2]
     parts = [photo[24:, 16:150].copy(), photo[24:, 100:].copy()]

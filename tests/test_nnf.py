@@ -129,6 +129,9 @@ def test_precision_option(photo_pairs, monkeypatch):
     auto = nnf.patchmatch(a, b, backend="cpu", seed=3)
     f32 = nnf.patchmatch(a, b, backend="cpu", seed=3, precision="float32")
     np.testing.assert_array_equal(auto.nnf, f32.nnf)
+    monkeypatch.setattr(nnf, "default_precision", "bfloat16")  # the setting is what None means
+    with pytest.raises(InputError, match="needs a CPU with AVX512-BF16"):
+        nnf.patchmatch(a, b, backend="cpu")
 
 
 def test_exact_matches_brute_force_reference():
