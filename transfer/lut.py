@@ -157,17 +157,18 @@ def classical_frame(src, refs, *, method: str = "mkl", previous: Look | None = N
     s, rs, w, strength = _prepare(src, refs, weights, strength)
     fit = fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed, space=space)
     mapped = np.clip(fit(s.rgb.reshape(-1, 3)), 0.0, 1.0).reshape(s.rgb.shape)
-    grid = identity_lut(LOOK_SIZE).reshape(-1, 3)
-    look = np.clip(fit(grid), 0.0, 1.0).reshape((LOOK_SIZE,) * 3 + (3,))
     histogram = color_histogram(s.rgb, None if s.alpha is None else s.alpha > 0)
     share = 0.0 if previous is None else temporal * continuity(previous.histogram, histogram)
     if share > 0:
         carried = _C.apply_lut3d(s.rgb, previous.lut)
         mapped += np.float32(share) * (carried - mapped)
-        look += np.float32(share) * (previous.lut - look)
     if method == "idt" and regrain:
         mapped = regrain_image(s.rgb, mapped)
-    if report is not None:
+    if report is not None:  # the look for the next frame: only a caller that chains needs it
+        look = np.clip(fit(identity_lut(LOOK_SIZE).reshape(-1, 3)), 0.0, 1.0).reshape(
+            (LOOK_SIZE,) * 3 + (3,))
+        if share > 0:
+            look += np.float32(share) * (previous.lut - look)
         report.update(frame=Look(look.astype(np.float32), histogram), temporal=share)
     return finish(s, mapped, strength)
 
