@@ -264,3 +264,26 @@ def test_tiny_and_constant_images(method):
     f = partial(METHODS[method], regrain=False) if method == "idt" else METHODS[method]
     out = f(ref_img, const)
     assert np.abs(out.astype(int) - 30).max() <= 2
+
+
+@pytest.mark.parametrize("method", ["reinhard", "mkl", "idt", "histogram"])
+def test_a_flat_source_takes_the_references_central_color(method):
+    """No spread to stretch: a flat source (or a 1x1 one) goes to the reference's mean (median
+    for the distribution methods), not to amplified rounding noise."""
+    rng = np.random.default_rng(0)
+    ref = np.stack([rng.integers(80, 180, (64, 64)), rng.integers(50, 90, (64, 64)),
+                    rng.integers(20, 60, (64, 64))], axis=2).astype(np.uint8)
+    for src in (np.full((64, 64, 3), (135, 206, 235), np.uint8), np.array([[[135, 206, 235]]], np.uint8)):
+        out = getattr(transfer, method)(src, ref).reshape(-1, 3).astype(float)
+        assert np.ptp(out, axis=0).max() == 0  # still flat
+        center = ref.reshape(-1, 3).mean(0) if method in ("reinhard", "mkl") else np.median(ref.reshape(-1, 3), 0)
+        tol = 6 if method == "reinhard" else 2  # reinhard: the mean in CIELab
+        assert np.abs(out[0] - center).max() <= tol, (method, out[0], center)
+
+
+def test_a_nearly_flat_source_is_not_stretched_without_bound(coffee):
+    src = np.full((64, 64, 3), 128, np.uint8)
+    src[::2, ::2] += 1  # one level of noise
+    for method in ("reinhard", "mkl"):
+        out = getattr(transfer, method)(src, coffee).astype(float)
+        assert out.std(axis=(0, 1)).max() < 10 * 0.5 + 1  # at most MAX_GAIN times the source's spread

@@ -122,7 +122,7 @@ def test_several_sources_into_a_folder(files, astronaut):
     assert r.returncode == 0 and r.stdout == "", r.stderr
     assert (files / "frame_0001.reinhard.png").exists()
     for args, needle in [(["--out", files / "o.png"], "--out is for one source"),
-                         (["--out-dir", files / "nowhere"], "not an existing folder"),
+                         (["--out-dir", files / "ref1.jpg"], "is a file, not a folder"),
                          (["--out-dir", files, "--out", files / "o.png"], "give one of them")]:
         r = run("--src", *frames[:2], "--refs", files / "ref1.jpg", "--method", "mkl", *args)
         assert r.returncode == 2 and needle in r.stderr, r.stderr
@@ -240,8 +240,8 @@ def test_bad_usage(files):
         (["--src", files / "src.png"], "--src and --refs (or --lut) are required"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "o.gifx"],
          "unknown output format"),
-        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "no" / "o.png"],
-         "does not exist"),
+        (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--out", files / "src.png" / "o.png"],
+         "is a file, not a folder"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--method", "mkl",
           "--ref-weights", "1", "2"], "weights has 2 values for 1"),
         (["--src", files / "src.png", "--refs", files / "ref1.jpg", "--levels", "2", "5"], "levels"),
@@ -263,7 +263,7 @@ def test_options_a_method_does_not_use_are_refused(files, astronaut):
     gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
     Image.fromarray(gray).save(files / "old.png")
     cases = [  # (source, options, message)
-        ("src.png", ["--method", "mkl", "--report", files / "rep"], "--report does not apply to --method mkl"),
+        ("src.png", ["--method", "mkl", "--warm-start"], "--warm-start does not apply to --method mkl"),
         ("src.png", ["--method", "reinhard", "--passes", "2"], "--passes does not apply to --method reinhard"),
         ("src.png", ["--classes", "4"], "--classes does not apply to --method neural (only to semantic)"),
         ("src.png", ["--ref-weights", "1"], "--ref-weights does not apply to --method neural"),

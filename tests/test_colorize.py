@@ -130,7 +130,7 @@ def test_semantic_classes_confine_and_can_be_remapped(scene):
     assert np.abs(lightness(moved) - lightness(gray)).max() < 0.5
     assert deltaE_ciede2000(rgb2lab(moved), rgb2lab(base)).mean() > 1.0
     assert len(report["ref_classes"]) == 1 and report["ref_classes"][0].ndim == 2
-    with pytest.raises(InputError, match="classes must be a positive integer"):
+    with pytest.raises(InputError, match="classes must be an integer from 1 to 64"):
         colorize(gray, truth, method="semantic", classes=0)
     for bad, message in [({0: 4}, "reference class must be an integer in 0..3"),
                          ({"a": 1}, "target class must be an integer"),
@@ -323,3 +323,13 @@ def test_frames_of_a_film_are_colored_consistently():
         colorize(frames[1][:64], ref, method="welsh", previous=report["frame"])
     with pytest.raises(InputError, match="report and previous"):
         list(colorize_frames(frames, ref, previous=report["frame"]))
+
+
+def test_bad_counts_are_named(astronaut, coffee):
+    gray = astronaut[..., 1]
+    with pytest.raises(InputError, match="samples must be an integer >= 1"):
+        colorize(gray, coffee, method="welsh", samples=0)
+    with pytest.raises(InputError, match="classes must be an integer from 1 to 64"):
+        colorize(gray, coffee, method="semantic", classes=100000)
+    with pytest.raises(InputError, match="seed must be a whole number"):
+        colorize(gray, coffee, method="welsh", seed=-1)

@@ -195,3 +195,18 @@ def huge_png(path, width=100_000, height=100_000):
 def test_enormous_declared_size_is_refused_before_decoding(tmp_path):
     with pytest.raises(ImageReadError, match=r"declares 100000x100000 pixels"):
         read_image(huge_png(tmp_path / "bomb.png"))
+
+
+@pytest.mark.parametrize("bits", [8, 16])
+def test_cmyk_tiff_is_read_as_rgb(tmp_path, bits):
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    cmyk = rng.integers(0, 256, (6, 7, 4)).astype(np.uint8)
+    expected = np.asarray(Image.fromarray(cmyk, mode="CMYK").convert("RGB")).astype(int)
+    data = cmyk if bits == 8 else cmyk.astype(np.uint16) * 257
+    tifffile.imwrite(tmp_path / "c.tif", data, photometric="separated")
+    img = read_image(tmp_path / "c.tif")
+    assert img.shape == (6, 7, 3) and img.dtype == data.dtype
+    got = img.astype(int) if bits == 8 else np.rint(img / 257).astype(int)
+    assert np.abs(got - expected).max() <= 1

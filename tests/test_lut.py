@@ -268,3 +268,23 @@ def test_default_grid_follows_the_method(astronaut, coffee):
     sizes = {m: fit_lut(astronaut, coffee, method=m).shape[0] for m in ("mkl", "reinhard", "histogram", "idt")}
     assert sizes == {"mkl": 33, "reinhard": 33, "histogram": 65, "idt": 65}
     assert fit_lut(astronaut, coffee, method="idt", size=17).shape == (17, 17, 17, 3)
+
+
+def _cube_body(size=2):
+    return "".join(f"{r} {g} {b}\n" for b in range(size) for g in range(size) for r in range(size))
+
+
+def test_read_cube_text_problems(tmp_path):
+    f = tmp_path / "l.cube"
+    f.write_bytes("\ufeffTITLE \"café\"\nLUT_3D_SIZE 2\n".encode("utf-8") + _cube_body().encode())
+    assert read_cube(f).shape == (2, 2, 2, 3)  # a byte-order mark and a UTF-8 title
+    f.write_bytes(b'TITLE "caf\xe9"\nLUT_3D_SIZE 2\n' + _cube_body().encode())
+    assert read_cube(f).shape == (2, 2, 2, 3)  # a Latin-1 title
+    rows = _cube_body().splitlines()
+    rows[3], rows[4] = rows[3] + " 1", rows[4].rsplit(" ", 1)[0]  # 4 numbers, then 2: 24 in all
+    f.write_text("LUT_3D_SIZE 2\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match="line 5: expected three numbers, got 4"):
+        read_cube(f)
+    f.write_text("LUT_3D_SIZE 2\nLUT_3D_SIZE 3\n" + _cube_body())
+    with pytest.raises(InputError, match="line 2: a second LUT_3D_SIZE"):
+        read_cube(f)

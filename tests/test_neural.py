@@ -301,3 +301,16 @@ def test_frames_of_odd_sizes(shape):
     frames = [data.chelsea()[: shape[0] * 4: 4, t: t + shape[1] * 4: 4].copy() for t in range(2)]
     outs = list(transfer.neural.neural_frames(frames, data.coffee()[::4, ::4], progress=False))
     assert all(o.shape == frames[0].shape for o in outs)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("lambda_l", -1, "lambda_l must be a finite number >= 0"),
+    ("beta", float("nan"), "beta must be a finite number >= 0"),
+    ("cg_iterations", -1, "cg_iterations must be an integer >= 1"),
+    ("seed", -1, "seed must be a whole number from 0 to 2\\*\\*32 - 1"),
+    ("seed", 2**32, "seed must be a whole number from 0 to 2\\*\\*32 - 1"),
+    ("levels", (3, 3), "levels must be distinct"),
+])
+def test_bad_options_are_named(astronaut, coffee, option, value, message):
+    with pytest.raises(InputError, match=message):
+        neural_transfer(astronaut, coffee, **{option: value})

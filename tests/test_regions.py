@@ -301,3 +301,20 @@ def test_colored_masks_saved_as_jpeg_keep_their_regions():
     (labels,) = regions.region_maps_from_images([np.repeat(stripes, 30, axis=0)], ["s.png"])
     assert len(np.unique(labels)) == 6
 
+
+
+@pytest.mark.parametrize("method", ["reinhard", "idt"])
+def test_a_flat_masked_region_takes_the_references_color(method):
+    """A clear sky under a mask, without feathering: one color in, one sensible color out."""
+    src = np.zeros((64, 64, 3), np.uint8)
+    src[:32] = (135, 206, 235)  # sky
+    src[32:] = np.random.default_rng(1).integers(0, 255, (32, 64, 3))
+    ref = np.zeros((64, 64, 3), np.uint8)
+    ref[..., 0], ref[..., 1], ref[..., 2] = 150, 100, 60  # brown, a little noisy
+    ref = (ref + np.random.default_rng(2).integers(0, 10, ref.shape)).astype(np.uint8)
+    mask = np.zeros((64, 64), np.uint8)
+    mask[:32] = 255
+    out = regions.regional(src, ref, mask, method=method, feather=0)
+    sky = out[:24].reshape(-1, 3).astype(float)  # idt's grain reduction blends across the border
+    assert np.ptp(sky, axis=0).max() <= 2
+    assert np.abs(sky[0] - ref.reshape(-1, 3).mean(0)).max() < 8, sky[0]

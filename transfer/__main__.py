@@ -1,5 +1,10 @@
 import sys
 
-from .cli import main
+try:
+    from .cli import main
 
-sys.exit(main())
+    status = main()
+except KeyboardInterrupt:  # while starting up, before main's own handler
+    print("transfer: interrupted", file=sys.stderr)
+    status = 130
+sys.exit(status)

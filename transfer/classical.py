@@ -30,6 +30,12 @@ from .errors import InputError
 
 _EPS = 1e-8
 
+#: Most that Reinhard's and MKL's maps stretch the source's spread, per channel or direction.
+#: A flat or nearly flat source (one color, a clear sky under a mask, a 1x1 image) has no
+#: spread to stretch: its colors go to the reference's mean (moved by their own small
+#: offsets from the source's) instead of to noise amplified without bound.
+MAX_GAIN = 10.0
+
 
 def _prepare(src, refs, weights, strength):
     s = color_image(src, "src")
@@ -102,7 +108,8 @@ def _reinhard_fit(lab_src: np.ndarray, rs, w, space: str = "lab"):
     mu_s, cov_s = _moments(lab_src)
     to_space = _lab if space == "lab" else (lambda r: lalphabeta(r.rgb))
     mu_r, cov_r = _pooled([_moments(r.visible(to_space(r))) for r in rs], w)
-    scale = np.sqrt(np.diag(cov_r)) / np.maximum(np.sqrt(np.diag(cov_s)), _EPS)
+    std_r = np.sqrt(np.diag(cov_r))
+    scale = std_r / np.maximum(np.maximum(np.sqrt(np.diag(cov_s)), std_r / MAX_GAIN), _EPS)
     shift = mu_r - mu_s * scale
     return scale.astype(np.float32), shift.astype(np.float32)
 
@@ -285,7 +292,11 @@ def _mkl_fit(s: Image, rs, w):
     """The affine map x -> x @ t + offset (float32) on row vectors of RGB."""
     mu_s, cov_s = _moments(s.pixels())
     mu_r, cov_r = _pooled([_moments(r.pixels()) for r in rs], w)
-    t = mkl_matrix(cov_s, cov_r).astype(np.float32)
+    t = mkl_matrix(cov_s, cov_r)
+    gains, axes = np.linalg.eigh(t)  # t is symmetric: its eigenvalues are its stretches
+    if gains.max() > MAX_GAIN:
+        t = (axes * np.minimum(gains, MAX_GAIN)) @ axes.T
+    t = t.astype(np.float32)
     offset = (mu_r - mu_s @ t.astype(np.float64)).astype(np.float32)
     return t, offset
 
@@ -327,6 +338,7 @@ def idt(
     bins: int = 300,
     regrain: bool = True,
     seed: int = 0,
+    progress=None,
 ) -> np.ndarray:
     """Iterative distribution transfer (Pitie, Kokaram & Dahyot 2005): match the whole 3-D RGB
     distribution of the reference(s) by repeated 1-D transfers along rotated axes.
@@ -346,21 +358,28 @@ def idt(
         fully transparent pixels next to visible ones.
     seed : int
         Seed of the random rotations; the result is reproducible for a given seed.
+    progress : bool, optional
+        Show a progress bar (default: when stderr is a terminal).
 
     Returns
     -------
     ndarray
         As :func:`reinhard`.
     """
+    from .progress import progress_bar
+
     s, rs, w, strength = _prepare(src, refs, weights, strength)
-    _, x, inverse = _idt_fit(s, rs, w, iterations, bins, seed)
+    bar = progress_bar(int(iterations) + bool(regrain), progress, "idt")
+    _, x, inverse = _idt_fit(s, rs, w, iterations, bins, seed, bar)
     out = np.clip(x if inverse is None else x[inverse], 0.0, 1.0).reshape(s.rgb.shape)
     if regrain:
         out = regrain_image(s.rgb, out)
+    if bar is not None:
+        bar.close()
     return finish(s, out, strength)
 
 
-def _idt_fit(s: Image, rs, w, iterations, bins, seed):
+def _idt_fit(s: Image, rs, w, iterations, bins, seed, bar=None):
     """Runs IDT on the source's colors. Returns ``(steps, x, inverse)``: each iteration's 1-D
     transfers ``(rotation, left, right, lo, hi)``, which :func:`_idt_replay` applies to any
     colors, the source's colors after them, and ``inverse`` as :func:`distinct_colors`'."""
@@ -375,18 +394,25 @@ def _idt_fit(s: Image, rs, w, iterations, bins, seed):
     steps = []
     for rot in idt_rotations(int(iterations), seed):
         lo, hi = _C.idt_projected_range(x, x_weights, rot)
+        flat = np.asarray(hi) - np.asarray(lo) <= 1e-6  # the source has one value along the axis
         for colors, counts in ref_colors:
             rlo, rhi = _C.idt_projected_range(colors, counts, rot)
             lo, hi = np.minimum(lo, rlo), np.maximum(hi, rhi)
         lo, hi = np.asarray(lo) - 1e-6, np.asarray(hi) + 1e-6
         src_counts = _C.idt_projected_histogram(x, x_weights, rot, int(bins), lo, hi)
         ref_counts = [_C.idt_projected_histogram(c, n, rot, int(bins), lo, hi) for c, n in ref_colors]
-        maps = [cdf_transfer_map(src_counts[a], [rc[a] for rc in ref_counts], w, lo[a], hi[a])
+        # a flat axis (a source of one color) goes to the references' median, as histogram
+        # matching takes it; the in-bin interpolation would spread one value over a bin's range
+        maps = [(mid_quantile_map(src_counts[a], [rc[a] for rc in ref_counts], w, lo[a], hi[a]),) * 2
+                if flat[a] else
+                cdf_transfer_map(src_counts[a], [rc[a] for rc in ref_counts], w, lo[a], hi[a])
                 for a in range(3)]
         left = np.stack([m[0] for m in maps]).astype(np.float32)
         right = np.stack([m[1] for m in maps]).astype(np.float32)
         steps.append((rot, left, right, lo, hi))
         _idt_replay(steps[-1:], x)
+        if bar is not None:
+            bar.update(1)
     return steps, x, inverse
 
 

@@ -1,7 +1,7 @@
 """Command line: ``python -m transfer --src SRC --refs REF [REF ...]``.
 
 Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr, no traceback),
-1 on an internal error. No input is ever modified, and no output file is left behind when
+1 on an output that could not be written (a full disk) or an internal error. No input is ever modified, and no output file is left behind when
 anything fails (writes are atomic).
 """
 
@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import CudaUnavailableError, InputError
+from .errors import CudaUnavailableError, InputError, OutputError
 
 DEFAULT_METHOD = "neural"
 
@@ -45,7 +45,7 @@ DEEP = ("neural", "exemplar", "semantic")  # the methods on deep correspondences
 OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
-    "ref_scale": DEEP, "context": DEEP, "report": DEEP, "warm_start": ("neural",),
+    "ref_scale": DEEP, "context": DEEP, "report": tuple(METHOD_HELP), "warm_start": ("neural",),
     "temporal": (*CLASSICAL, "neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
@@ -64,27 +64,31 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
-        prog="python -m transfer",
+        prog="transfer",
         description="Recolor a source image with the colors of one or more reference images.",
         epilog=f"The default method is '{DEFAULT_METHOD}'; the classical ones are global and "
         "fast. Exit status: 0 success, 2 bad usage or input, 1 internal error.",
     )
-    p.add_argument("--src", metavar="SRC", nargs="+",
+    p.add_argument("-s", "--src", metavar="SRC", nargs="+",
                    help="source image to recolor; several are done one after the other, each "
                    "with the same references (or --lut), their results in --out-dir or beside them; "
                    "a folder stands for the images in it, in natural order (frame2 before frame10)")
-    p.add_argument("--refs", metavar="REF", nargs="+", help="one or more reference images")
+    p.add_argument("-r", "--refs", metavar="REF", nargs="+", help="one or more reference images")
     p.add_argument("--lut", metavar="CUBE",
                    help="apply this 3-D LUT (.cube, e.g. from --save-lut) to the source instead "
                    "of a transfer (no --refs)")
-    p.add_argument("--out", metavar="OUT",
+    p.add_argument("-o", "--out", metavar="OUT",
                    help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
                    "next to the source. With several sources, a numbered name such as "
                    "graded/frame_%%04d.png: the sources' results numbered 1, 2, ... in order")
     p.add_argument("--out-dir", metavar="DIR",
-                   help="folder for the results, each named <src stem>.png (for several sources "
-                   "or frames: the names keep their order); instead of --out")
-    p.add_argument("--method", default=None, choices=sorted(METHOD_HELP), metavar="NAME",
+                   help="folder for the results (made if missing), each named and in the format "
+                   "of its source (for several sources or frames: the names keep their order); "
+                   "instead of --out")
+    p.add_argument("--format", choices=("png", "jpg", "tif", "webp"), default=None,
+                   help="format of the results in --out-dir or beside the sources (default: "
+                   "the source's in --out-dir, png beside the sources)")
+    p.add_argument("-m", "--method", default=None, choices=sorted(METHOD_HELP), metavar="NAME",
                    help=f"transfer method (default {DEFAULT_METHOD}; exemplar for a gray source; "
                    "see --list-methods)")
     p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
@@ -92,8 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--strength", type=float, default=1.0,
                    help="blend between source (0) and full transfer (1); for a gray source, "
                    "how much of the colors' chroma is kept; default 1")
-    p.add_argument("--seed", type=int, default=0,
-                   help="random seed (neural matching, idt rotations); default 0")
+    p.add_argument("--seed", type=_seed, default=0,
+                   help="random seed (neural matching, idt rotations), 0 to 2**32 - 1; default 0")
     p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "vgg19"],
                    help="deep methods (neural, exemplar, semantic): feature network (default "
                    "effnet-lite0, embedded; vgg19 needs its weights file or network)")
@@ -107,8 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "1024); the result keeps the source's full resolution")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="deep methods: where the correspondences are computed (default auto)")
-    p.add_argument("--classes", type=int, default=8, metavar="K",
-                   help="semantic colorization: number of pseudo-classes (default 8)")
+    p.add_argument("--classes", type=_classes, default=8, metavar="K",
+                   help="semantic colorization: number of pseudo-classes, 1 to 64 (default 8)")
     p.add_argument("--class-map", type=_class_pair, nargs="+", metavar="T:R",
                    help="semantic colorization: color target class T like reference class R "
                    "(the ids are in classes.png of --report)")
@@ -139,9 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="colorization (exemplar, semantic): weight of the colors of a classifier "
                    "trained on the references, beside the matches' (default 0.3; 0 turns it off)")
     p.add_argument("--report", metavar="DIR",
-                   help="deep methods: write pictures of the inputs and result, the "
-                   "guidance or warped colors, the confidence, the label maps and (semantic) "
-                   "the pseudo-classes to DIR")
+                   help="write pictures to DIR (made if missing): the inputs and the result side "
+                   "by side; deep methods also the guidance or warped colors, the confidence, the "
+                   "label maps and (semantic) the pseudo-classes; masks the regions")
     p.add_argument("--save-lut", metavar="CUBE",
                    help="classical methods: also write the transfer as a 3-D LUT (.cube) for "
                    "other images, frames or grading software (idt: without its grain reduction)")
@@ -187,9 +191,10 @@ def _natural(path: Path):
     return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", path.name)]
 
 
-def _sources(paths) -> list:
+def _sources(paths, ordered: bool = False) -> list:
     """--src: files as given; a folder stands for its image files (not its subfolders and
-    hidden files), in natural order."""
+    hidden files), in natural order. ``ordered`` (the frames of a shot): all of them in
+    natural order of their paths, whatever order the shell listed them in."""
     out = []
     for path in map(Path, paths):
         if not path.is_dir():
@@ -200,6 +205,8 @@ def _sources(paths) -> list:
         if not files:
             raise InputError(f"{path}: a folder with no image files ({' '.join(IMAGE_SUFFIXES)})")
         out.extend(str(f) for f in sorted(files, key=_natural))
+    if ordered:
+        out.sort(key=lambda p: [_natural(Path(part)) for part in Path(p).parts])
     return out
 
 
@@ -208,29 +215,42 @@ def _numbered(pattern: str, number: int) -> str:
 
 
 def _output_path(args, method: str) -> Path:
-    from .io import output_format
+    """Where the result goes: --out, or in --out-dir under the source's name and format, or
+    beside the source as <stem>.<method>.png; --format sets the format of the last two."""
+    from .io import WRITE_FORMATS, output_format
 
     src = Path(args.src)
     if args.out:
         out = Path(args.out)
-    elif args.out_dir:
-        out = Path(args.out_dir) / f"{src.stem}.png"
     else:
-        out = src.with_name(f"{src.stem}.{method}.png")
+        keep = args.out_dir and src.suffix.lower() in WRITE_FORMATS
+        suffix = f".{args.format}" if args.format else src.suffix if keep else ".png"
+        out = (Path(args.out_dir) / f"{src.stem}{suffix}" if args.out_dir
+               else src.with_name(f"{src.stem}.{method}{suffix}"))
     output_format(out)
-    inputs = [Path(args.src), *map(Path, args.refs or [args.lut]), *map(Path, _mask_paths(args))]
-    for p in inputs:
-        if p.exists() and out.exists() and os.path.samefile(p, out):
-            raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
-        if p.resolve() == out.resolve():
-            raise InputError(f"{out}: is one of the input images; refusing to overwrite an input")
-    if out.is_dir():
-        raise InputError(f"{out}: is a directory")
-    if out.exists() and not args.overwrite:
-        raise InputError(f"{out}: already exists (pass --overwrite to replace it)")
-    if not out.parent.exists():
-        raise InputError(f"{out}: folder {out.parent} does not exist")
     return out
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+        if not 0 <= value < 2**32:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 0 to 2**32 - 1, got {text!r}") from None
+    return value
+
+
+def _classes(text: str) -> int:
+    from .colorization import MAX_CLASSES
+
+    try:
+        value = int(text)
+        if not 1 <= value <= MAX_CLASSES:
+            raise ValueError
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to {MAX_CLASSES}, got {text!r}") from None
+    return value
 
 
 def _feather(text: str):
@@ -281,8 +301,6 @@ def _check_options_apply(args, method: str) -> None:
     what = "--lut" if method == "lut" else f"--method {method}"
     masked = bool(args.src_mask or args.ref_masks)
     for dest, methods in OPTION_METHODS.items():
-        if dest == "report" and masked and method in CLASSICAL:
-            continue  # a masked classical transfer reports its regions
         if method not in methods and getattr(args, dest) != parser.get_default(dest):
             flag = "--" + dest.replace("_", "-")
             raise InputError(f"{flag} does not apply to {what} (only to {', '.join(methods)})")
@@ -347,10 +365,10 @@ def _regional(args, src, refs, src_regions, ref_regions, method, options, report
 
 
 def _read(path):
-    from .image import channels
+    from .image import channels, check_array
     from .io import read_image
 
-    img = read_image(path)
+    img = check_array(read_image(path), str(path))  # problems named by file, not "src"
     if channels(img) in (2, 4) and not (img[..., -1] > 0).any():  # named by file, not "src"
         raise InputError(f"{path}: is fully transparent (no pixel has alpha > 0)")
     return img
@@ -359,7 +377,7 @@ def _read(path):
 # With several sources, the references (or the LUT) are read once for all of them.
 @functools.lru_cache(maxsize=None)
 def _references(paths: tuple) -> tuple:  # a tuple: the cached value cannot be changed
-    from .colorization import is_gray
+    from .image import is_gray
     from .image import channels
 
     refs = []
@@ -379,11 +397,42 @@ def _read_lut(path):
 
 
 def run(args) -> Path:
-    from . import classical
-    from .colorization import is_gray
-    from .io import write_image
+    """One source: read and checked, its outputs planned, transferred, the outputs written
+    together (all or none)."""
+    from .io import image_encoder
 
     src = _read(args.src)
+    method = _method(args, src)
+    _check_options_apply(args, method)
+    if args.weights and not Path(args.weights).is_file():
+        raise InputError(f"{args.weights}: --weights names no file" + (
+            " (a folder)" if Path(args.weights).is_dir() else ""))
+    refs = _references(tuple(args.refs))
+    outputs, out_path, lut_path = _plan_outputs(args, method)  # after the inputs: their problems come first
+    chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
+    report = {}
+    with outputs:
+        masks = None
+        if args.src_mask or args.ref_masks:
+            masks = _region_maps(args, src, refs, report.setdefault("region_colors", {}))
+        wanted = report if args.report or chain is not None else None
+        compute = _colorize if method in COLORIZERS else _neural if method == "neural" else _classical
+        result = compute(args, method, src, refs, masks, chain, wanted)
+        outputs.add(out_path, image_encoder(out_path, result))
+        if lut_path:
+            outputs.add(lut_path, _lut_encoder(args, method, src, refs))
+        if args.report:
+            for name, img in _pictures(args, method, src, refs, result, report, masks).items():
+                outputs.add(Path(args.report) / name, image_encoder(name, img))
+        outputs.commit()
+    _chain_on(chain, report, src)
+    return out_path
+
+
+def _method(args, src) -> str:
+    """The method asked for, or the default for the source (colorization for a gray one)."""
+    from .image import is_gray
+
     gray = is_gray(src)
     method = args.method or ("exemplar" if gray else DEFAULT_METHOD)
     if gray and method not in COLORIZERS:
@@ -392,93 +441,105 @@ def run(args) -> Path:
     if not gray and method in COLORIZERS:
         raise InputError(f"{args.src}: is in color; --method {method} colorizes gray images "
                          f"(use --method {DEFAULT_METHOD} to recolor)")
-    _check_options_apply(args, method)
-    refs = _references(tuple(args.refs))
-    out_path = _output_path(args, method)  # after the inputs: their problems come first
-    if method in COLORIZERS:
-        from .colorization import colorize
+    return method
 
-        chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
-        report = {} if args.report or chain is not None else None
-        options = {"seed": args.seed, "strength": args.strength, "report": report}
-        if method in ("exemplar", "semantic"):
-            options.update(backbone=args.backbone, weights=args.weights, backend=args.device,
-                           max_size=args.max_size, ref_scale=args.ref_scale,
-                           context=args.context, passes=args.passes, classifier=args.classifier,
-                           progress=False if args.quiet else None)
-            if args.levels:
-                options["levels"] = args.levels
-        if method == "semantic":
-            options.update(classes=args.classes, class_map=_class_map(args.class_map))
-        _chained(args, src, chain, options, scaled=method != "welsh")
-        result = colorize(src, refs, method=method, **options)
-        path = write_image(out_path, result, overwrite=args.overwrite)
-        _chain_on(chain, report, src)
-        if args.report:
-            from .report import write_colorize_report
 
-            write_colorize_report(args.report, report, src=src, refs=refs, result=result,
-                                  ref_names=[Path(r).name for r in args.refs])
-        return path
-    report = {} if args.report else None
-    colors = report.setdefault("region_colors", {}) if report is not None else None
-    masks = _region_maps(args, src, refs, colors) if args.src_mask or args.ref_masks else None
-    if method == "neural":
-        from .neural import neural_transfer
+def _plan_outputs(args, method: str):
+    """The run's outputs (the result, --save-lut, --report), checked before any work."""
+    from .io import Outputs
+    from .report import check_report_folder
 
-        options = dict(backbone=args.backbone, weights=args.weights, levels=args.levels,
-                       seed=args.seed, backend=args.device, ref_scale=args.ref_scale,
-                       context=args.context,
-                       warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
-                       strength=args.strength, max_size=args.max_size,
-                       progress=False if args.quiet else None)
-        chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
-        _chained(args, src, chain, options)
-        if chain is not None and report is None:
-            report = {}
-        if masks:
-            result = _regional(args, src, refs, masks[0], None, method, options, report)
-        else:
-            result = neural_transfer(src, refs, **options, report=report)
-        path = write_image(out_path, result, overwrite=args.overwrite)
-        _chain_on(chain, report, src)
-        if args.report:
-            from .report import write_report
+    outputs = Outputs([args.src, *(args.refs or [args.lut]), *_mask_paths(args)],
+                      overwrite=args.overwrite)
+    out_path = outputs.claim(_output_path(args, method))
+    lut_path = outputs.claim(_lut_output_path(args)) if getattr(args, "save_lut", None) else None
+    if getattr(args, "report", None):
+        check_report_folder(args.report, taken=[*outputs.inputs, *outputs.claimed],
+                            overwrite=args.overwrite)
+    return outputs, out_path, lut_path
 
-            write_report(args.report, src, refs, result if masks else report["result"], report,
-                         ref_names=[Path(r).name for r in args.refs])
-        return path
+
+def _deep_options(args) -> dict:
+    """The options of the methods on deep correspondences."""
+    options = dict(backbone=args.backbone, weights=args.weights, backend=args.device,
+                   max_size=args.max_size, ref_scale=args.ref_scale, context=args.context,
+                   seed=args.seed, strength=args.strength, progress=False if args.quiet else None)
+    if args.levels:
+        options["levels"] = args.levels
+    return options
+
+
+def _classical_options(args, method: str) -> dict:
     options = {"weights": args.ref_weights, "strength": args.strength}
     if method == "idt":
-        options.update(seed=args.seed, iterations=args.iterations)
+        options.update(seed=args.seed, iterations=args.iterations,
+                       progress=False if args.quiet else None)
     if method == "reinhard":
         options["space"] = args.space
-    lut_path = _lut_output_path(args, out_path) if args.save_lut else None
-    regrain = {"regrain": not args.no_regrain} if method == "idt" else {}
-    chain = getattr(args, "chain", None)  # --temporal: the look the previous frames left
+    return options
+
+
+def _colorize(args, method, src, refs, masks, chain, report):
+    from .colorization import colorize
+
+    options = {"seed": args.seed, "strength": args.strength, "report": report}
+    if method in ("exemplar", "semantic"):
+        options.update(_deep_options(args), passes=args.passes, classifier=args.classifier)
+    if method == "semantic":
+        options.update(classes=args.classes, class_map=_class_map(args.class_map))
+    _chained(args, src, chain, options, scaled=method != "welsh")
+    return colorize(src, refs, method=method, **options)
+
+
+def _neural(args, method, src, refs, masks, chain, report):
+    from .neural import neural_transfer
+
+    options = dict(_deep_options(args),
+                   warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
+    _chained(args, src, chain, options)
     if masks:
-        result = _regional(args, src, refs, *masks, method, {**options, **regrain}, report)
-    elif chain is not None:
+        return _regional(args, src, refs, masks[0], None, method, options, report)
+    return neural_transfer(src, refs, **options, report=report)
+
+
+def _classical(args, method, src, refs, masks, chain, report):
+    from . import classical
+
+    options = _classical_options(args, method)
+    if method == "idt":
+        options["regrain"] = not args.no_regrain
+    if masks:
+        options.pop("progress", None)
+        return _regional(args, src, refs, *masks, method, options, report)
+    if chain is not None:  # the look the previous frames left
         from .lut import classical_frame
 
-        frame = {}
-        result = classical_frame(src, refs, method=method, previous=chain.get("look"),
-                                 temporal=args.temporal, report=frame, **options, **regrain)
-        chain["look"] = frame["frame"]
-    else:
-        result = classical.METHODS[method](src, refs, **options, **regrain)
-    path = write_image(out_path, result, overwrite=args.overwrite)
-    if report is not None:
-        from .report import write_report
+        options.pop("progress", None)
+        return classical_frame(src, refs, method=method, previous=chain.get("frame"),
+                               temporal=args.temporal, report=report, **options)
+    return classical.METHODS[method](src, refs, **options)
 
-        write_report(args.report, src, refs, result, report, ref_names=[Path(r).name for r in args.refs])
-    if lut_path:  # fits the statistics again (a few ms; IDT 0.1-0.2 s), as a map of colors
-        from .lut import fit_lut, write_cube
 
-        lut = fit_lut(src, refs, method=method, size=args.lut_size, **options)
-        write_cube(lut_path, lut, overwrite=args.overwrite,
-                   title=f"transfer {method}: {Path(args.src).name} -> {', '.join(Path(r).name for r in args.refs)}")
-    return path
+def _lut_encoder(args, method, src, refs):
+    """--save-lut: the transfer fitted again (a few ms; IDT 0.1-0.2 s), as a map of colors."""
+    from .lut import cube_encoder, fit_lut
+
+    options = _classical_options(args, method)
+    options.pop("progress", None)
+    lut = fit_lut(src, refs, method=method, size=args.lut_size, **options)
+    names = ", ".join(Path(r).name for r in args.refs)
+    return cube_encoder(lut, title=f"transfer {method}: {Path(args.src).name} -> {names}")
+
+
+def _pictures(args, method, src, refs, result, report, masks) -> dict:
+    """--report: the pictures by file name."""
+    from .report import colorize_report_pictures, report_pictures
+
+    names = [Path(r).name for r in args.refs]
+    if method in COLORIZERS:
+        return colorize_report_pictures(report, src=src, refs=refs, result=result, ref_names=names)
+    shown = report["result"] if method == "neural" and not masks else result
+    return report_pictures(src, refs, shown, report, ref_names=names)
 
 
 def _chained(args, src, chain, options, scaled: bool = True) -> None:
@@ -502,9 +563,8 @@ def _chain_on(chain, report, src) -> None:
         chain.update(frame=report["frame"], ref_scales=report.get("ref_scales"), shape=src.shape[:2])
 
 
-def _lut_output_path(args, out_path: Path) -> Path:
-    """Where --save-lut writes, checked before any work: a new .cube file, no input."""
-    from .io import check_writable
+def _lut_output_path(args) -> Path:
+    """Where --save-lut writes."""
     from .lut import check_size
 
     lut = Path(args.save_lut)
@@ -512,17 +572,13 @@ def _lut_output_path(args, out_path: Path) -> Path:
         raise InputError(f"{lut}: --save-lut writes a .cube file; name it *.cube")
     if args.lut_size is not None:
         check_size(args.lut_size, "--lut-size")
-    for p in [Path(args.src), *map(Path, args.refs), out_path]:
-        if p.resolve() == lut.resolve():
-            raise InputError(f"{lut}: is also an input or the output image")
-    check_writable(lut, args.overwrite)
     return lut
 
 
 def run_lut(args) -> Path:
     """--lut: the source through a .cube LUT."""
     from .image import channels
-    from .io import write_image
+    from .io import image_encoder
     from .lut import apply_lut
 
     _check_options_apply(args, "lut")
@@ -532,32 +588,34 @@ def run_lut(args) -> Path:
     src = _read(args.src)
     if channels(src) in (1, 2):
         raise InputError(f"{args.src}: is a grayscale image; a LUT maps RGB colors")
-    out_path = _output_path(args, "lut")
-    return write_image(out_path, apply_lut(src, lut, strength=args.strength), overwrite=args.overwrite)
+    outputs, out_path, _ = _plan_outputs(args, "lut")
+    with outputs:
+        outputs.add(out_path, image_encoder(out_path, apply_lut(src, lut, strength=args.strength)))
+        outputs.commit()
+    return out_path
 
 
 def main(argv=None) -> int:
+    """The command line; returns the exit status."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("transfer: interrupted", file=sys.stderr)
+        return 130
+
+
+def _main(argv) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list_methods:
         for name in sorted(METHOD_HELP):
             print(f"{name:10s} {METHOD_HELP[name]}")
         return 0
-    if not args.src or not (args.refs or args.lut):
-        parser.error("--src and --refs (or --lut) are required")
-    if args.refs and args.lut:
-        parser.error("--lut applies a LUT instead of a transfer: give --refs or --lut, not both")
-    if args.out and args.out_dir:
-        parser.error("--out names the result, --out-dir its folder: give one of them")
-    folders = [s for s in args.src or [] if Path(s).is_dir()]
-    if folders and not (args.out_dir or (args.out and NUMBERED.fullmatch(args.out))):
-        parser.error(f"--src {folders[0]} is a folder: give --out-dir or a numbered --out for the "
-                     "results (beside the sources, they would be taken as sources next time)")
+    _check_usage(parser, args)
     try:
-        args.src = _sources(args.src)
+        args.src = _sources(args.src, ordered=args.temporal is not None)
     except InputError as exc:
-        print(f"transfer: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     if len(args.src) > 1:
         if args.out and not NUMBERED.fullmatch(args.out):
             parser.error("--out is for one source; with several, give --out-dir, a numbered --out "
@@ -565,61 +623,99 @@ def main(argv=None) -> int:
         for flag, dest in (("--save-lut", "save_lut"), ("--report", "report")):
             if getattr(args, dest):
                 parser.error(f"{flag} is for one source; with several, give --out-dir (or nothing)")
-    if args.temporal is not None:
-        if len(args.src) < 2:
-            parser.error("--temporal is for several sources: the frames of one shot, in order")
-        if not 0 <= args.temporal <= 1:
-            parser.error(f"--temporal must be in [0, 1], got {args.temporal:g}")
+    if args.temporal is not None and len(args.src) < 2:
+        parser.error("--temporal is for several sources: the frames of one shot, in order")
     if args.out_dir:
         stems = [Path(src).stem for src in args.src]
         twice = next((stem for stem in stems if stems.count(stem) > 1), None)
         if twice is not None:  # their results would have one name in --out-dir
             parser.error(f"two sources are named {twice!r}: their results would overwrite each other in --out-dir")
-        if not Path(args.out_dir).is_dir():
-            print(f"transfer: error: {args.out_dir}: --out-dir is not an existing folder", file=sys.stderr)
-            return 2
-    if args.method and len(args.src) > 1:  # refused options: one message, not one per source
-        try:
-            _check_options_apply(args, args.method)
-        except InputError as exc:
-            print(f"transfer: error: {exc}", file=sys.stderr)
-            return 2
+        if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+            return _error(f"{args.out_dir}: --out-dir is a file, not a folder")
     _references.cache_clear()
     _read_lut.cache_clear()
-    if len(args.src) > 1:  # a bad reference or LUT is one error, not one per source
+    if len(args.src) > 1:  # refused options, a bad reference or LUT: one error, not one per source
         try:
+            if args.method:
+                _check_options_apply(args, args.method)
             if args.refs:
                 _references(tuple(args.refs))
             else:
                 _read_lut(args.lut)
         except InputError as exc:
-            print(f"transfer: error: {exc}", file=sys.stderr)
-            return 2
+            return _error(exc)
+    return _run_all(args)
+
+
+def _check_usage(parser, args) -> None:
+    """Refuses options that do not go together (exit 2 through the parser)."""
+    if not args.src or not (args.refs or args.lut):
+        parser.error("--src and --refs (or --lut) are required")
+    if args.refs and args.lut:
+        parser.error("--lut applies a LUT instead of a transfer: give --refs or --lut, not both")
+    if args.out and args.out_dir:
+        parser.error("--out names the result, --out-dir its folder: give one of them")
+    if args.out and args.format:
+        parser.error("--format is for results named by transfer; --out names its format by its extension")
+    if args.lut_size is not None and not args.save_lut:
+        parser.error("--lut-size is the grid of --save-lut; give --save-lut too")
+    if args.levels and len(set(args.levels)) != len(args.levels):
+        parser.error(f"--levels must be distinct, coarsest first; got {' '.join(map(str, args.levels))}")
+    if args.temporal is not None and not 0 <= args.temporal <= 1:
+        parser.error(f"--temporal must be in [0, 1], got {args.temporal:g}")
+    folders = [s for s in args.src if Path(s).is_dir()]
+    if folders and not (args.out_dir or (args.out and NUMBERED.fullmatch(args.out))):
+        parser.error(f"--src {folders[0]} is a folder: give --out-dir or a numbered --out for the "
+                     "results (beside the sources, they would be taken as sources next time)")
+
+
+def _error(exc) -> int:
+    print(f"transfer: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _run_all(args) -> int:
+    """Every source, one after the other: a bad one is reported, the others still done."""
     failed = 0
     chain = {} if args.temporal is not None else None
-    # one after the other: a bad one is reported, the others still done
+    bar = None
+    if len(args.src) > 1 and not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(args.src), desc="frames" if chain is not None else "images",
+                   unit="img", disable=None)  # on a terminal only
     for number, src in enumerate(args.src, 1):
         job = argparse.Namespace(**{**vars(args), "src": src, "chain": chain,
                                     "out": args.out and _numbered(args.out, number)})
         try:
             out = run_lut(job) if args.lut else run(job)
         except (InputError, TypeError, CudaUnavailableError) as exc:
-            print(f"transfer: error: {exc}", file=sys.stderr)
+            _error(exc)
             failed += 1
             if chain is not None:  # the next frame starts a new chain
                 chain.clear()
             continue
         except KeyboardInterrupt:
-            print("transfer: interrupted", file=sys.stderr)
-            return 130
+            raise
+        except OutputError as exc:  # a full disk: the next sources would fail alike
+            print(f"transfer: error: {exc}", file=sys.stderr)
+            return 1
         except Exception as exc:  # internal error: short message, traceback only on request
             if os.environ.get("TRANSFER_DEBUG"):
                 raise
             print(f"transfer: internal error: {type(exc).__name__}: {exc} "
                   "(set TRANSFER_DEBUG=1 for the traceback)", file=sys.stderr)
             return 1
+        finally:
+            if bar is not None:
+                bar.update(1)
         if not args.quiet:
-            print(out)
+            if bar is not None:
+                bar.write(str(out), file=sys.stdout)
+            else:
+                print(out)
+    if bar is not None:
+        bar.close()
     if failed and len(args.src) > 1:
         print(f"transfer: {failed} of {len(args.src)} sources failed", file=sys.stderr)
     return 2 if failed else 0

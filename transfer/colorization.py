@@ -21,24 +21,16 @@ import numpy as np
 from . import chroma_classifier, features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import (as_reference_list, check_array, check_strength, check_weight, color_image,
-                    from_float, to_float)
+from .image import (GRAY_TOLERANCE, as_reference_list, check_array, check_count, check_seed,
+                    check_strength, check_weight, color_image, from_float, is_gray, to_float)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
 from .scale import check_ref_scale, gray3, match_confidence, scale_references
 from .temporal import Frame, carry_over, chain, check_previous
 
-#: R, G and B within this of each other (on [0, 1]) count as gray.
-GRAY_TOLERANCE = 2.0 / 255.0
-
-
-def is_gray(img: np.ndarray, tol: float = GRAY_TOLERANCE) -> bool:
-    """True for one-channel images and for RGB(A) images whose channels agree within ``tol``."""
-    img = np.asarray(img)
-    if img.ndim == 2 or img.shape[2] in (1, 2):
-        return True
-    rgb = to_float(img[..., :3])
-    return bool((rgb.max(axis=2) - rgb.min(axis=2)).max() <= tol)
+#: Most pseudo-classes of the semantic colorization (each needs enough cells at the coarsest
+#: level to be a class at all; k-means' cost grows with the count).
+MAX_CLASSES = 64
 
 
 def _gray_input(gray, name="gray"):
@@ -114,6 +106,8 @@ def welsh(gray, refs, *, samples: int = 200, seed: int = 0) -> np.ndarray:
     from scipy.ndimage import uniform_filter
     from scipy.spatial import cKDTree
 
+    samples = check_count("samples", samples)
+    seed = check_seed(seed)
     lum, alpha, dtype = _gray_input(gray)
     lightness = _gray_lightness(lum)
     rng = np.random.default_rng(seed)
@@ -251,8 +245,7 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
     like another class of the references ("category manipulation"; the ids are those of
     ``report["classes"]``). Other parameters as :func:`exemplar`.
     """
-    if isinstance(classes, bool) or not isinstance(classes, (int, np.integer)) or classes < 1:
-        raise InputError(f"classes must be a positive integer, got {classes!r}")
+    classes = check_count("classes", classes, 1, MAX_CLASSES)
     class_map = check_class_map(class_map, int(classes))
     return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
                           propagation=propagation, seed=seed, backend=backend, weights=weights,
@@ -390,16 +383,16 @@ def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, bac
         passes = 1 if context else 2
     if center is None:
         center = not context
-    if isinstance(passes, bool) or not isinstance(passes, (int, np.integer)) or passes < 1:
-        raise InputError(f"passes must be an integer >= 1, got {passes!r}")
+    passes = check_count("passes", passes)
+    seed = check_seed(seed)
+    propagation = check_weight("propagation", propagation)
+    beta = check_weight("beta", beta)
     check_ref_scale(ref_scale)
     from .neural import _fit, _progress, _resize, search_radius
 
     lum, alpha, dtype = _gray_input(gray)
     rs = _color_refs(refs)
-    levels = tuple(levels)
-    if not levels or any(lv not in features.LEVELS for lv in levels) or list(levels) != sorted(levels, reverse=True):
-        raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
+    levels = features.check_levels(levels)
     net = features.backbone(backbone, weights=weights)
     work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
     h0, w0 = work.shape[:2]

@@ -14,5 +14,10 @@ class ImageReadError(InputError):
     """An image file is missing, unreadable, truncated, or not an image."""
 
 
+class OutputError(OSError):
+    """An output file could not be written (a full disk, a folder removed meanwhile); the
+    message names the file. Nothing of the run is left behind."""
+
+
 class CudaUnavailableError(RuntimeError):
     """CUDA was asked for but this build or this machine cannot provide it."""

@@ -205,6 +205,29 @@ def vgg19_weights_path(weights=None, *, download: bool = True) -> Path:
     return cached
 
 
+def load_state(path, expected: dict, what: str) -> dict:
+    """The state dict in the weights file ``path``, checked against ``expected`` (the
+    network's own: every key, every shape)."""
+    torch = _torch()
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} weights file {path} does not exist")
+    if not path.is_file():
+        raise InputError(f"{path}: is a folder, not a {what} weights file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise InputError(f"{path}: not a readable torch weights file ({str(exc).splitlines()[0][:120]})") from None
+    if not isinstance(state, dict):
+        raise InputError(f"{path}: not a state dict of {what} weights")
+    for key, value in expected.items():
+        if key not in state:
+            raise InputError(f"{path}: not {what} weights (missing {key})")
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise InputError(f"{path}: {key} has shape {tuple(state[key].shape)}, expected {tuple(value.shape)}")
+    return {key: state[key] for key in expected}
+
+
 def load_vgg19_state(path) -> dict:
     """The convolution weights of ``path`` (a torchvision vgg19 state dict), checked."""
     torch = _torch()
@@ -239,8 +262,7 @@ class Backbone:
         if name == "effnet-lite0":
             self.net = _build_effnet_lite0()
             path = Path(weights) if weights is not None else effnet_lite0_weights_path()
-            state = torch.load(path, map_location="cpu", weights_only=True)
-            self.net.load_state_dict(state, strict=True)
+            self.net.load_state_dict(load_state(path, self.net.state_dict(), "EfficientNet-Lite0"))
             self.channels = {5: 112, 4: 40, 3: 24, 2: 32, 1: 32}
         else:
             self.net = _build_vgg19()
@@ -263,11 +285,24 @@ class Backbone:
         return (t - mean) / std
 
     def features(self, img: np.ndarray, levels=LEVELS) -> dict:
-        """Feature maps of an RGB image (uint8, uint16 or float in [0, 1]) at ``levels``."""
+        """Feature maps of an RGB image (uint8, uint16 or float in [0, 1]) at ``levels``.
+
+        effnet-lite0 gives the same bits for any number of threads: it runs on torch's own
+        convolutions, not oneDNN's, whose sums are ordered by the thread count (vgg19 keeps
+        oneDNN: torch's own would unfold its full-size layers into gigabytes)."""
         torch = _torch()
         levels = tuple(levels)
         if any(lv not in LEVELS for lv in levels):
             raise InputError(f"levels must be among {LEVELS}, got {levels}")
+        onednn = torch.backends.mkldnn.enabled
+        torch.backends.mkldnn.enabled = onednn and self.name != "effnet-lite0"
+        try:
+            return self._features(img, levels)
+        finally:
+            torch.backends.mkldnn.enabled = onednn
+
+    def _features(self, img, levels) -> dict:
+        torch = _torch()
         with torch.inference_mode():
             x = self._input(img)
             out = {}
@@ -309,6 +344,17 @@ def backbone(name: str = "effnet-lite0", *, weights=None, download: bool = True)
     if key not in _cache:
         _cache[key] = Backbone(name, weights=weights, download=download)
     return _cache[key]
+
+
+def check_levels(levels) -> tuple:
+    """Pyramid levels to run: distinct values among 5..1, coarsest first."""
+    try:
+        levels = tuple(int(lv) for lv in levels)
+    except (TypeError, ValueError):
+        raise InputError(f"levels must be a sequence of distinct values among 5..1, got {levels!r}") from None
+    if not levels or any(lv not in LEVELS for lv in levels) or list(levels) != sorted(set(levels), reverse=True):
+        raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
+    return levels
 
 
 def context_levels(levels, context: float) -> tuple:

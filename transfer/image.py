@@ -92,11 +92,11 @@ def to_float(img: np.ndarray) -> np.ndarray:
 
 def from_float(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """float in [0, 1] -> ``dtype`` under the dtype policy (rounding and clipping)."""
-    x = np.clip(x, 0, 1)
-    if dtype == np.uint8:
-        return np.rint(x * 255).astype(np.uint8)
-    if dtype == np.uint16:
-        return np.rint(x * 65535).astype(np.uint16)
+    x = np.clip(x, 0, 1)  # a new array: scaled and rounded in place below
+    if dtype in (np.uint8, np.uint16):
+        top = 255 if dtype == np.uint8 else 65535
+        x *= x.dtype.type(top)
+        return np.rint(x, out=x).astype(dtype)
     return x.astype(np.float32, copy=False)
 
 
@@ -145,9 +145,8 @@ def reference_weights(weights: Sequence[float] | None, n: int) -> np.ndarray:
 
 def finish(src: Image, out_rgb: np.ndarray, strength: float) -> np.ndarray:
     """Blends the result with the source by ``strength``, restores alpha and the dtype."""
-    out_rgb = np.clip(out_rgb, 0, 1)
     if strength != 1.0:
-        out_rgb = src.rgb + np.float32(strength) * (out_rgb - src.rgb)
+        out_rgb = src.rgb + np.float32(strength) * (np.clip(out_rgb, 0, 1) - src.rgb)
     out = from_float(out_rgb, src.dtype)
     if src.alpha is not None:
         out = np.concatenate([out, src.alpha[..., None].astype(out.dtype, copy=False)], axis=2)
@@ -173,3 +172,41 @@ def check_weight(name: str, value) -> float:
     if not np.isfinite(w) or w < 0:
         raise InputError(f"{name} must be a finite number >= 0, got {value!r}")
     return w
+
+
+def check_seed(seed) -> int:
+    """A random seed: a whole number from 0 to 2**32 - 1 (what NumPy's generators take)."""
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise InputError(f"seed must be a whole number from 0 to 2**32 - 1, got {seed!r}")
+    return int(seed)
+
+
+def check_count(name: str, value, low: int = 1, high: int | None = None) -> int:
+    """A count option: a whole number in [low, high]."""
+    ok = not isinstance(value, (bool, np.bool_)) and isinstance(value, (int, np.integer))
+    if not ok or value < low or (high is not None and value > high):
+        bound = f"from {low} to {high}" if high is not None else f">= {low}"
+        raise InputError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+#: R, G and B within this of each other (on [0, 1]) count as gray.
+GRAY_TOLERANCE = 2.0 / 255.0
+
+
+def is_gray(img: np.ndarray, tol: float = GRAY_TOLERANCE) -> bool:
+    """True for one-channel images and for RGB(A) images whose channels agree within ``tol``."""
+    img = np.asarray(img)
+    if img.ndim == 2 or img.shape[2] in (1, 2):
+        return True
+    # a sparse look first: a color photo shows its colors on a coarse grid already
+    return _channels_agree(img[::16, ::16], tol) and _channels_agree(img, tol)
+
+
+def _channels_agree(img: np.ndarray, tol: float) -> bool:
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+    if img.dtype in (np.uint8, np.uint16):  # in levels, without a float copy
+        top = 255 if img.dtype == np.uint8 else 65535
+        return bool(spread.max() <= tol * top + 1e-9)
+    return bool(spread.max() <= tol)

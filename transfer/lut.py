@@ -207,13 +207,21 @@ def write_cube(path, lut, *, title: str | None = None, overwrite: bool = False) 
     """Writes ``lut`` as a ``.cube`` file (atomically, as images are written).
 
     The values are clipped to [0, 1] and written with 6 decimals, red varying fastest, as the
-    format asks.
+    format asks. The title is written in ASCII (other characters as ``?``: grading software
+    reads .cube files as ASCII).
     """
+    return write_atomic(path, cube_encoder(lut, title=title), overwrite=overwrite)
+
+
+def cube_encoder(lut, *, title: str | None = None):
+    """The function that writes ``lut`` as a .cube file to the path it is given (for
+    :class:`transfer.io.Outputs`)."""
     lut = check_lut(lut)
     size = lut.shape[0]
     lines = []
     if title:
-        lines.append('TITLE "{}"'.format(title.replace('"', "'").replace("\n", " ")))
+        title = title.replace('"', "'").replace("\n", " ").encode("ascii", "replace").decode()
+        lines.append(f'TITLE "{title}"')
     lines += [f"LUT_3D_SIZE {size}", "DOMAIN_MIN 0.0 0.0 0.0", "DOMAIN_MAX 1.0 1.0 1.0"]
     rows = np.clip(lut, 0.0, 1.0).transpose(2, 1, 0, 3).reshape(-1, 3)  # [b, g, r]: r fastest
     body = "\n".join(f"{r:.6f} {g:.6f} {b:.6f}" for r, g, b in rows.tolist())
@@ -222,7 +230,7 @@ def write_cube(path, lut, *, title: str | None = None, overwrite: bool = False) 
         with open(tmp, "w", encoding="ascii", newline="\n") as f:
             f.write("\n".join(lines) + "\n" + body + "\n")
 
-    return write_atomic(path, encode, overwrite=overwrite)
+    return encode
 
 
 def read_cube(path) -> np.ndarray:
@@ -233,13 +241,19 @@ def read_cube(path) -> np.ndarray:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
+        data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a directory") from None
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"{path}: cannot be read as a .cube text file ({type(exc).__name__})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if data[:4096].translate(None, b"\t\n\r\f" + bytes(range(32, 256))):  # control bytes left
+        raise InputError(f"{path}: cannot be read as a .cube text file (it holds binary data)")
+    try:  # UTF-8 (a byte-order mark allowed); titles from older tools are often Latin-1
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
     size, rows = None, []  # rows: (line number, text) of the values
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip()
@@ -254,6 +268,8 @@ def read_cube(path) -> np.ndarray:
         if key == "LUT_1D_SIZE":
             raise InputError(f"{path}: line {number}: a 1-D LUT; only 3-D LUTs are supported")
         if key == "LUT_3D_SIZE":
+            if size is not None:
+                raise InputError(f"{path}: line {number}: a second LUT_3D_SIZE")
             try:
                 size = int(rest)
                 check_size(size, "LUT_3D_SIZE")
@@ -279,7 +295,7 @@ def read_cube(path) -> np.ndarray:
         values = np.array(" ".join(line for _, line in rows).split(), dtype=np.float64)
     except ValueError:
         values = None
-    if values is None or values.size != 3 * len(rows):
+    if values is None or any(len(line.split()) != 3 for _, line in rows):
         for number, line in rows:
             try:
                 numbers = [float(v) for v in line.split()]

@@ -17,14 +17,15 @@ The final coefficients are smoothed by edge-aware WLS guided by the source's lum
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 
 from . import features, nnf
 from ._native import _C
 from .errors import InputError
-from .image import as_reference_list, check_strength, check_weight, color_image, finish
+from .progress import progress_bar
+from .image import (as_reference_list, check_count, check_seed, check_strength, check_weight,
+                    color_image, finish)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .scale import check_ref_scale, gray3, scale_references
@@ -79,13 +80,7 @@ def _rgb(unit: np.ndarray) -> np.ndarray:
 
 def _progress(total: int, enabled, desc: str = "neural transfer"):
     """A tqdm bar on stderr (by default only when stderr is a terminal), or None."""
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc=desc, unit="step", leave=False)
+    return progress_bar(total, enabled, desc)
 
 
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
@@ -199,12 +194,18 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
     check_ref_scale(ref_scale)
     context = check_weight("context", context)
+    beta = check_weight("beta", beta)
+    lambda_l = check_weight("lambda_l", lambda_l)
+    lambda_nl = check_weight("lambda_nl", lambda_nl)
+    clusters = check_count("clusters", clusters, 0, 256)
+    cg_iterations = check_count("cg_iterations", cg_iterations)
+    seed = check_seed(seed)
     if not (isinstance(warm_start, (bool, np.bool_)) or warm_start == "auto"):
         raise InputError(f"warm_start must be True, False or 'auto', got {warm_start!r}")
+    if backbone not in DEFAULT_LEVELS:
+        raise InputError(f"unknown backbone {backbone!r}; expected one of {', '.join(DEFAULT_LEVELS)}")
+    levels = features.check_levels(DEFAULT_LEVELS[backbone] if levels is None else levels)
     net = features.backbone(backbone, weights=weights)
-    levels = tuple(DEFAULT_LEVELS[backbone] if levels is None else levels)
-    if not levels or any(lv not in STRIDES for lv in levels) or list(levels) != sorted(levels, reverse=True):
-        raise InputError(f"levels must be distinct values among 5..1, coarsest first; got {levels}")
     extract = features.context_levels(levels, context)
     full_h, full_w = s.rgb.shape[:2]
     src_rgb = _fit(s.rgb, max_size)

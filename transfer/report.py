@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import write_image
-
 #: Colors of the references in label maps (then cycled).
 PALETTE = np.array([[230, 25, 75], [60, 180, 75], [0, 130, 200], [245, 130, 48], [145, 30, 180],
                     [70, 240, 240], [240, 50, 230], [210, 245, 60]], np.uint8)
@@ -136,50 +134,97 @@ def regions_picture(src, weights: np.ndarray, labels=None, colors: dict | None =
     return np.clip(out, 0, 255).round().astype(np.uint8)
 
 
-def write_report(folder, src, refs, result, report: dict, *, ref_names=None) -> list:
-    """Writes the report PNGs into ``folder`` (created if missing); returns their paths."""
+#: The names of the files a report may write (fnmatch patterns), checked before the work.
+REPORT_FILES = ("overview.png", "regions.png", "level?_guidance.png", "level?_confidence.png",
+                "level?_labels.png", "warped.png", "confidence.png", "classified.png",
+                "labels.png", "classes.png")
+
+
+def check_report_folder(folder, *, taken=(), overwrite: bool = False) -> Path:
+    """Refuses, before the work, a report folder whose pictures could not be written or would
+    replace a file they must not: an input or output of the run (``taken``) in any case, an
+    existing file without ``overwrite``."""
+    from fnmatch import fnmatch
+
+    from .errors import InputError
+    from .io import check_writable
+
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder}: is a file; --report takes a folder")
+    check_writable(folder / "overview.png", overwrite=True)
+    for path in map(Path, taken):
+        if any(fnmatch(path.name, p) for p in REPORT_FILES) and path.parent.resolve() == folder.resolve():
+            raise InputError(f"{path}: the report in {folder} writes a file of this name; "
+                             "choose another report folder")
+    if folder.is_dir() and not overwrite:
+        for entry in sorted(folder.iterdir()):
+            if any(fnmatch(entry.name, p) for p in REPORT_FILES):
+                raise InputError(f"{entry}: already exists; the report would replace it (pass "
+                                 "--overwrite, or choose another report folder)")
+    return folder
 
-    def save(name, img):
-        written.append(write_image(folder / name, _u8(img), overwrite=True))
 
+def report_pictures(src, refs, result, report: dict, *, ref_names=None) -> dict:
+    """The pictures of a transfer's report, by file name."""
+    pictures = {}
     # neural: whether the solves were warm-started (what warm_start='auto' chose)
     caption = "result, warm start" if report.get("warm_start") else "result"
-    save("overview.png", overview(src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"),
-                                  result_caption=caption))
+    pictures["overview.png"] = overview(src, refs, result, ref_names=ref_names,
+                                        scales=report.get("ref_scales"), result_caption=caption)
     if "weights" in report:  # a transfer by masks: which region each pixel blends from
-        save("regions.png", regions_picture(src, report["weights"], report.get("labels"),
-                                            report.get("region_colors")))
+        pictures["regions.png"] = regions_picture(src, report["weights"], report.get("labels"),
+                                                  report.get("region_colors"))
     for entry in report.get("levels", []):
         level = entry["level"]
-        save(f"level{level}_guidance.png", entry["guide"])
-        save(f"level{level}_confidence.png", entry["confidence"])
+        pictures[f"level{level}_guidance.png"] = entry["guide"]
+        pictures[f"level{level}_confidence.png"] = entry["confidence"]
         if len(refs) > 1:
-            save(f"level{level}_labels.png", label_image(entry["labels"]))
-    return written
+            pictures[f"level{level}_labels.png"] = label_image(entry["labels"])
+    return {name: _u8(img) for name, img in pictures.items()}
+
+
+def colorize_report_pictures(report: dict, *, src=None, refs=None, result=None,
+                             ref_names=None) -> dict:
+    """The pictures of an exemplar colorization, by file name: the references' colors warped
+    onto the target, the confidence, the colors of the classifier trained on the references
+    (when used), (several references) which reference colored which pixel and, given the
+    images, the overview of :func:`report_pictures` and (semantic) the pseudo-classes of the
+    target and the references with their ids."""
+    pictures = {f"{name}.png": report[name] for name in ("warped", "confidence", "classified")
+                if name in report}  # welsh has none of them
+    if src is not None:
+        pictures["overview.png"] = overview(src, refs, result, ref_names=ref_names,
+                                            scales=report.get("ref_scales"))
+    if "labels" in report and np.max(report["labels"]) > 0:
+        pictures["labels.png"] = label_image(report["labels"])
+    if "classes" in report and src is not None:  # semantic: the ids a class map takes
+        pictures["classes.png"] = classes_picture(src, refs, report["classes"],
+                                                  report["ref_classes"], ref_names=ref_names)
+    return {name: _u8(img) for name, img in pictures.items()}
+
+
+def write_pictures(folder, pictures: dict, *, overwrite: bool = False) -> list:
+    """Writes ``pictures`` (name -> image) into ``folder`` (created if missing), all or none;
+    returns their paths."""
+    from .io import Outputs, image_encoder
+
+    outputs = Outputs(overwrite=overwrite)
+    for name, img in pictures.items():
+        outputs.add(Path(folder) / name, image_encoder(name, img))
+    return outputs.commit()
+
+
+def write_report(folder, src, refs, result, report: dict, *, ref_names=None,
+                 overwrite: bool = False) -> list:
+    """Writes the pictures of :func:`report_pictures` into ``folder``; returns their paths."""
+    return write_pictures(folder, report_pictures(src, refs, result, report, ref_names=ref_names),
+                          overwrite=overwrite)
 
 
 def write_colorize_report(folder, report: dict, *, src=None, refs=None, result=None,
-                          ref_names=None) -> list:
-    """Pictures of an exemplar colorization: the references' colors warped onto the target,
-    the confidence, the colors of the classifier trained on the references (when used),
-    (several references) which reference colored which pixel and, given the
-    images, the overview of write_report and (semantic) the pseudo-classes of the target and
-    the references with their ids."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [write_image(folder / "warped.png", _u8(report["warped"]), overwrite=True),
-               write_image(folder / "confidence.png", _u8(report["confidence"]), overwrite=True)]
-    if "classified" in report:
-        written.append(write_image(folder / "classified.png", _u8(report["classified"]), overwrite=True))
-    if src is not None:
-        written.append(write_image(folder / "overview.png", _u8(overview(
-            src, refs, result, ref_names=ref_names, scales=report.get("ref_scales"))), overwrite=True))
-    if "labels" in report and np.max(report["labels"]) > 0:
-        written.append(write_image(folder / "labels.png", label_image(report["labels"]), overwrite=True))
-    if "classes" in report and src is not None:  # semantic: the ids a class map takes
-        written.append(write_image(folder / "classes.png", classes_picture(
-            src, refs, report["classes"], report["ref_classes"], ref_names=ref_names), overwrite=True))
-    return written
+                          ref_names=None, overwrite: bool = False) -> list:
+    """Writes the pictures of :func:`colorize_report_pictures` into ``folder``; returns their
+    paths."""
+    return write_pictures(folder, colorize_report_pictures(report, src=src, refs=refs, result=result,
+                                                           ref_names=ref_names), overwrite=overwrite)
