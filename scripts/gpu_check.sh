@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a machine with a CUDA GPU (not CI's): build with the CUDA module forced, run the whole
-# test suite (the CUDA tests run instead of skipping, and `backend="auto"` puts the deep
+# test suite (the CUDA tests run instead of skipping, and `device="auto"` puts the deep
 # methods' PatchMatch on the GPU), the NNF benchmark with its CUDA entries, and the README
 # demo on the GPU. Uses the Python it is given (PYTHON, default python3) as it is: no venv,
 # no downloads. Results go to OUT_DIR (default out/gpu).

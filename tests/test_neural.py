@@ -108,8 +108,10 @@ def test_bad_input():
         neural_transfer(img, img, levels=(2, 5))
     with pytest.raises(InputError, match="unknown backbone"):
         neural_transfer(img, img, backbone="alexnet")
-    with pytest.raises(InputError, match="unknown backend"):
-        neural_transfer(img, img, backend="tpu")
+    with pytest.raises(InputError, match="unknown device"):
+        neural_transfer(img, img, device="tpu")
+    with pytest.warns(DeprecationWarning, match="device="), pytest.raises(InputError, match="unknown device"):
+        neural_transfer(img, img, backend="tpu")  # the old keyword, still taken
     with pytest.raises(InputError, match="max_size"):
         neural_transfer(img, img, max_size=4)
 

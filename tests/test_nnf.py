@@ -43,7 +43,7 @@ def photo_pairs():
 def test_patchmatch_reaches_exact_similarity(photo_pairs, pair, backend):
     a, b = photo_pairs[pair]
     best = nnf.exact(a, b)
-    approx = nnf.patchmatch(a, b, backend=backend)
+    approx = nnf.patchmatch(a, b, device=backend)
     assert approx.similarity.mean() >= 0.99 * best.similarity.mean()
     # exact is the optimum: no pixel of PatchMatch beats it (beyond rounding)
     assert (approx.similarity <= best.similarity + 1e-5).all()
@@ -51,7 +51,7 @@ def test_patchmatch_reaches_exact_similarity(photo_pairs, pair, backend):
 
 def test_patchmatch_distances_are_the_patch_distances(photo_pairs):
     a, b = photo_pairs["astronaut-coffee"]
-    field = nnf.patchmatch(a, b, backend="cpu")
+    field = nnf.patchmatch(a, b, device="cpu")
     fa, fb = nnf.normalize(a), nnf.normalize(b)
     r = rng(0)
     for _ in range(50):
@@ -107,13 +107,13 @@ def test_bfloat16_rounding_reference():
 def test_bfloat16_field_is_as_good_as_float32(photo_pairs, pair):
     a, b = photo_pairs[pair]
     best = nnf.exact(a, b).similarity.mean()
-    f32 = nnf.patchmatch(a, b, backend="cpu", precision="float32")
-    b16 = nnf.patchmatch(a, b, backend="cpu", precision="bfloat16")
+    f32 = nnf.patchmatch(a, b, device="cpu", precision="float32")
+    b16 = nnf.patchmatch(a, b, device="cpu", precision="bfloat16")
     assert b16.similarity.mean() >= 0.99 * best
     assert abs(b16.similarity.mean() - f32.similarity.mean()) < 1e-3
     # the distances returned are float32's, of the field found
     np.testing.assert_array_equal(b16.dist, nnf.field_distances(a, b, b16.nnf))
-    auto = nnf.patchmatch(a, b, backend="cpu")
+    auto = nnf.patchmatch(a, b, device="cpu")
     np.testing.assert_array_equal(auto.nnf, b16.nnf)  # 'auto' takes bfloat16 here
 
 
@@ -122,16 +122,16 @@ def test_precision_option(photo_pairs, monkeypatch):
     with pytest.raises(InputError, match="unknown precision 'half'"):
         nnf.patchmatch(a, b, precision="half")
     with pytest.raises(InputError, match="precision='bfloat16' is the CPU backend's"):
-        nnf.patchmatch(a, b, backend="exact", precision="bfloat16")
+        nnf.patchmatch(a, b, device="exact", precision="bfloat16")
     monkeypatch.setattr(nnf, "bfloat16_available", lambda: False)  # a CPU without AVX512-BF16
     with pytest.raises(InputError, match="needs a CPU with AVX512-BF16"):
-        nnf.patchmatch(a, b, backend="cpu", precision="bfloat16")
-    auto = nnf.patchmatch(a, b, backend="cpu", seed=3)
-    f32 = nnf.patchmatch(a, b, backend="cpu", seed=3, precision="float32")
+        nnf.patchmatch(a, b, device="cpu", precision="bfloat16")
+    auto = nnf.patchmatch(a, b, device="cpu", seed=3)
+    f32 = nnf.patchmatch(a, b, device="cpu", seed=3, precision="float32")
     np.testing.assert_array_equal(auto.nnf, f32.nnf)
     monkeypatch.setattr(nnf, "default_precision", "bfloat16")  # the setting is what None means
     with pytest.raises(InputError, match="needs a CPU with AVX512-BF16"):
-        nnf.patchmatch(a, b, backend="cpu")
+        nnf.patchmatch(a, b, device="cpu")
 
 
 def test_exact_matches_brute_force_reference():
@@ -183,7 +183,7 @@ def test_ground_truth_stereo_motorcycle(backend):
     shape = (62, 92)  # stride 8
     a, b = conv_features(left, 64, shape, gray=True), conv_features(right, 64, shape, gray=True)
     acc_exact = _stereo_accuracy(nnf.exact(a, b), disp, left.shape[1], shape)
-    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, backend=backend), disp, left.shape[1], shape)
+    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, device=backend), disp, left.shape[1], shape)
     print(f"{name}: within 1.5 cells: exact {acc_exact:.3f}, patchmatch {acc_pm:.3f}")
     assert acc_exact > 0.6  # the features carry the correspondence at all
     assert acc_pm >= acc_exact - 0.02
@@ -199,7 +199,7 @@ def test_ground_truth_middlebury(shared_data, scene):
     shape = (47, 56)  # stride 8
     a, b = conv_features(left, 64, shape, gray=True), conv_features(recolor(right), 64, shape, gray=True)
     acc_exact = _stereo_accuracy(nnf.exact(a, b), disp, left.shape[1], shape)
-    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, backend="cpu"), disp, left.shape[1], shape)
+    acc_pm = _stereo_accuracy(nnf.patchmatch(a, b, device="cpu"), disp, left.shape[1], shape)
     print(f"{scene}: within 1.5 cells: exact {acc_exact:.3f}, patchmatch {acc_pm:.3f}")
     assert acc_exact > 0.5
     assert acc_pm >= acc_exact - 0.02
@@ -214,22 +214,22 @@ def test_same_field_for_one_and_two_threads(threads, photo_pairs, precision):
     results = []
     for n in (1, 2):
         threads(n)
-        results.append(nnf.patchmatch(a, b, backend="cpu", seed=7, radius=20, precision=precision))
+        results.append(nnf.patchmatch(a, b, device="cpu", seed=7, radius=20, precision=precision))
     np.testing.assert_array_equal(results[0].nnf, results[1].nnf)
     np.testing.assert_array_equal(results[0].dist, results[1].dist)
 
 
 def test_seed_changes_the_random_search(photo_pairs):
     a, b = photo_pairs["astronaut-coffee"]
-    f0 = nnf.patchmatch(a, b, backend="cpu", iters=2, seed=0)
-    f1 = nnf.patchmatch(a, b, backend="cpu", iters=2, seed=1)
+    f0 = nnf.patchmatch(a, b, device="cpu", iters=2, seed=0)
+    f1 = nnf.patchmatch(a, b, device="cpu", iters=2, seed=1)
     assert not np.array_equal(f0.nnf, f1.nnf)
 
 
 @pytest.mark.parametrize("backend", PM_BACKENDS + ["exact"])
 def test_identical_maps_give_the_identity(backend):
     a = rng(2).standard_normal((16, 30, 40)).astype(np.float32)
-    field = nnf.patchmatch(a, a, backend=backend)
+    field = nnf.patchmatch(a, a, device=backend)
     np.testing.assert_array_equal(field.nnf, nnf.proportional_field((30, 40), (30, 40)))
     np.testing.assert_allclose(field.dist, -1.0, atol=1e-5)
 
@@ -240,7 +240,7 @@ def test_identical_maps_give_the_identity(backend):
 def test_small_and_odd_shapes(backend, shape_a, shape_b):
     a = conv_features(data.astronaut(), 16, shape_a)
     b = conv_features(data.coffee(), 16, shape_b)
-    field = nnf.patchmatch(a, b, backend=backend)
+    field = nnf.patchmatch(a, b, device=backend)
     assert field.nnf.shape == (*shape_a, 2) and field.dist.shape == shape_a
     assert (field.nnf[..., 0] < shape_b[0]).all() and (field.nnf[..., 1] < shape_b[1]).all()
     assert (field.nnf >= 0).all() and np.isfinite(field.dist).all()
@@ -258,7 +258,7 @@ def test_zero_features_give_no_nan():
     a = np.zeros((4, 6, 6), np.float32)
     b = rng(4).standard_normal((4, 6, 6)).astype(np.float32)
     for backend in ("cpu", "exact"):
-        field = nnf.patchmatch(a, b, backend=backend)
+        field = nnf.patchmatch(a, b, device=backend)
         assert np.isfinite(field.dist).all()
 
 
@@ -266,7 +266,7 @@ def test_init_is_used_and_checked(photo_pairs):
     a, b = photo_pairs["astronaut-coffee"]
     best = nnf.exact(a, b)
     # starting from the optimum with no iterations keeps it
-    kept = nnf.patchmatch(a, b, init=best, iters=0, backend="cpu")
+    kept = nnf.patchmatch(a, b, init=best, iters=0, device="cpu")
     np.testing.assert_array_equal(kept.nnf, best.nnf)
     with pytest.raises(InputError, match=r"init has shape \(3, 3, 2\); expected \(48, 48, 2\)"):
         nnf.patchmatch(a, b, init=np.zeros((3, 3, 2), np.int32))
@@ -278,15 +278,15 @@ def test_torch_tensors_are_accepted(photo_pairs):
     import torch
 
     a, b = photo_pairs["astronaut-coffee"]
-    f_np = nnf.patchmatch(a, b, backend="cpu")
-    f_t = nnf.patchmatch(torch.from_numpy(a), torch.from_numpy(b), backend="cpu")
+    f_np = nnf.patchmatch(a, b, device="cpu")
+    f_t = nnf.patchmatch(torch.from_numpy(a), torch.from_numpy(b), device="cpu")
     np.testing.assert_array_equal(f_np.nnf, f_t.nnf)
 
 
 def test_bad_input():
     a = np.zeros((4, 5, 5), np.float32)
-    with pytest.raises(InputError, match="unknown backend 'gpu'"):
-        nnf.patchmatch(a, a, backend="gpu")
+    with pytest.raises(InputError, match="unknown device 'gpu'"):
+        nnf.patchmatch(a, a, device="gpu")
     with pytest.raises(InputError, match="a has 4 channels and b has 3"):
         nnf.patchmatch(a, a[:3])
     with pytest.raises(InputError, match="b is empty"):
@@ -307,7 +307,7 @@ def test_bad_input():
 def test_cuda_backend_without_gpu():
     a = np.zeros((4, 5, 5), np.float32)
     with pytest.raises(CudaUnavailableError, match="patchmatch on device='cuda'"):
-        nnf.patchmatch(a, a, backend="cuda")
+        nnf.patchmatch(a, a, device="cuda")
 
 
 @requires_cuda
@@ -334,8 +334,8 @@ def test_cuda_gives_the_cpu_field(photo_pairs, pair):
     field. On an H100 it was the CPU's to the bit at every benchmark shape; a processor
     without FMA rounds its products differently, so a few ties may tip."""
     a, b = photo_pairs[pair]
-    cpu = nnf.patchmatch(a, b, backend="cpu", precision="float32")
-    gpu = nnf.patchmatch(a, b, backend="cuda")
+    cpu = nnf.patchmatch(a, b, device="cpu", precision="float32")
+    gpu = nnf.patchmatch(a, b, device="cuda")
     same = (gpu.nnf == cpu.nnf).all(axis=-1)
     assert same.mean() >= 0.999
     np.testing.assert_allclose(gpu.dist[same], cpu.dist[same], rtol=0, atol=1e-6)
@@ -403,3 +403,10 @@ def test_normalize_unit_vectors_on_huge_page_boundaries():
     assert not out[0, 0].any() and np.isfinite(out).all()
     small = nnf.normalize(x[:, :4, :4])
     np.testing.assert_array_equal(small, out[:4, :4])
+
+
+def test_backend_keyword_still_works_with_a_warning():
+    a = rng(0).standard_normal((4, 9, 9)).astype(np.float32)
+    with pytest.warns(DeprecationWarning, match="device="):
+        old = nnf.patchmatch(a, a, backend="cpu")
+    np.testing.assert_array_equal(old.nnf, nnf.patchmatch(a, a, device="cpu").nnf)

@@ -51,3 +51,15 @@ def check_device(device: str, op: str):
     if device == "cuda":
         return require_cuda(op)
     raise ValueError(f"{op}: unknown device {device!r}; expected 'cpu' or 'cuda'")
+
+
+def device_option(device: str, backend, where: str) -> str:
+    """The ``device`` of a call that may still use the old keyword ``backend`` (deprecated:
+    one word, ``device``, names where the work runs in every public function)."""
+    if backend is None:
+        return device
+    import warnings
+
+    warnings.warn(f"{where}(backend=...) is now {where}(device=...); backend= will be removed",
+                  DeprecationWarning, stacklevel=3)
+    return backend

@@ -20,7 +20,8 @@ import numpy as np
 from ._native import _C
 from .image import (
     Image,
-    as_reference_list,
+    color_references,
+    check_seed,
     check_strength,
     color_image,
     finish,
@@ -37,11 +38,11 @@ _EPS = 1e-8
 MAX_GAIN = 10.0
 
 
-def _prepare(src, refs, weights, strength):
+def checked_inputs(src, refs, weights, strength):
+    """The source and the references as checked :class:`~transfer.image.Image` objects (those
+    with a weight > 0), their normalised weights and the strength."""
     s = color_image(src, "src")
-    ref_list = as_reference_list(refs)
-    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
-    rs = [color_image(r, n) for r, n in zip(ref_list, names)]
+    rs = color_references(refs)
     w = reference_weights(weights, len(rs))
     used = w > 0  # a reference with weight 0 takes no part at all (not even in IDT's ranges)
     return s, [r for r, u in zip(rs, used) if u], w[used], check_strength(strength)
@@ -92,7 +93,7 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0, space: str = "la
         Bad dtype, shape, values, weights, strength or space (the message names the argument).
     """
     check_space(space)
-    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     if space == "lab":
         lab = _lab(s)
         out = _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w))
@@ -234,7 +235,7 @@ def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
 
     Parameters and return value as :func:`reinhard`.
     """
-    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     at_levels, lo, hi = _histogram_fit(s, rs, w)
     if s.dtype == np.uint8 and strength == 1.0:
         lut = np.rint(np.clip(at_levels, 0.0, 1.0) * 255).astype(np.uint8)
@@ -282,7 +283,7 @@ def mkl(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
 
     Parameters and return value as :func:`reinhard`.
     """
-    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     t, offset = _mkl_fit(s, rs, w)
     out = s.rgb.reshape(-1, 3) @ t + offset
     return finish(s, out.reshape(s.rgb.shape), strength)
@@ -368,7 +369,7 @@ def idt(
     """
     from .progress import progress_bar
 
-    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     bar = progress_bar(int(iterations) + bool(regrain), progress, "idt")
     _, x, inverse = _idt_fit(s, rs, w, iterations, bins, seed, bar)
     out = np.clip(x if inverse is None else x[inverse], 0.0, 1.0).reshape(s.rgb.shape)
@@ -387,6 +388,7 @@ def _idt_fit(s: Image, rs, w, iterations, bins, seed, bar=None):
         raise InputError(f"iterations must be a positive integer, got {iterations!r}")
     if int(bins) != bins or not 2 <= bins <= 1 << 16:
         raise InputError(f"bins must be an integer in [2, 65536], got {bins!r}")
+    seed = check_seed(seed)
     # IDT moves every pixel of one color alike, so it runs on the distinct colors with their
     # pixel counts as weights: the same result, on far fewer points for 8-bit photos.
     x, x_weights, inverse = distinct_colors(s)
@@ -508,7 +510,7 @@ def color_map(src, refs, *, method: str = "mkl", weights=None, iterations: int =
     """
     if method not in METHODS:
         raise InputError(f"unknown method {method!r}; expected one of {', '.join(sorted(METHODS))}")
-    s, rs, w, _ = _prepare(src, refs, weights, 1.0)
+    s, rs, w, _ = checked_inputs(src, refs, weights, 1.0)
     return fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed, space=space)
 
 

@@ -67,8 +67,18 @@ def build_parser() -> argparse.ArgumentParser:
         prog="transfer",
         description="Recolor a source image with the colors of one or more reference images.",
         epilog=f"The default method is '{DEFAULT_METHOD}'; the classical ones are global and "
-        "fast. Exit status: 0 success, 2 bad usage or input, 1 internal error.",
+        "fast. Exit status: 0 success, 2 bad usage or input, 1 an output that could not be "
+        "written (a full disk) or an internal error.",
     )
+    _file_options(p.add_argument_group("files"))
+    _transfer_options(p.add_argument_group("the transfer"))
+    _deep_method_options(p.add_argument_group("deep methods (neural, exemplar, semantic)"))
+    _classical_method_options(p.add_argument_group("classical methods (histogram, idt, mkl, reinhard)"))
+    _mask_options(p.add_argument_group("masks"))
+    return p
+
+
+def _file_options(p) -> None:
     p.add_argument("-s", "--src", metavar="SRC", nargs="+",
                    help="source image to recolor; several are done one after the other, each "
                    "with the same references (or --lut), their results in --out-dir or beside them; "
@@ -88,16 +98,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("png", "jpg", "tif", "webp"), default=None,
                    help="format of the results in --out-dir or beside the sources (default: "
                    "the source's in --out-dir, png beside the sources)")
+    p.add_argument("--report", metavar="DIR",
+                   help="write pictures to DIR (made if missing): the inputs and the result side "
+                   "by side; deep methods also the guidance or warped colors, the confidence, the "
+                   "label maps and (semantic) the pseudo-classes; masks the regions")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+
+
+def _transfer_options(p) -> None:
     p.add_argument("-m", "--method", default=None, choices=sorted(METHOD_HELP), metavar="NAME",
                    help=f"transfer method (default {DEFAULT_METHOD}; exemplar for a gray source; "
                    "see --list-methods)")
-    p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
-                   help="classical methods: relative weight of each reference (default: equal)")
     p.add_argument("--strength", type=float, default=1.0,
                    help="blend between source (0) and full transfer (1); for a gray source, "
                    "how much of the colors' chroma is kept; default 1")
     p.add_argument("--seed", type=_seed, default=0,
                    help="random seed (neural matching, idt rotations), 0 to 2**32 - 1; default 0")
+    p.add_argument("--temporal", type=float, nargs="?", const=0.9, default=None, metavar="W",
+                   help="several sources that are the frames of one shot, in order: recolor (or "
+                   "colorize) them consistently, each frame keeping the previous one's color "
+                   "models (or colors) where it shows the same content; classical methods: the "
+                   "running map of colors, until a cut (share W, default 0.9 with the flag alone)")
+    p.add_argument("--list-methods", action="store_true", help="list the methods and exit")
+    p.add_argument("--version", action="version", version=f"transfer {__version__}")
+
+
+def _deep_method_options(p) -> None:
     p.add_argument("--backbone", default="effnet-lite0", choices=["effnet-lite0", "vgg19"],
                    help="deep methods (neural, exemplar, semantic): feature network (default "
                    "effnet-lite0, embedded; vgg19 needs its weights file or network)")
@@ -111,11 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "1024); the result keeps the source's full resolution")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"],
                    help="deep methods: where the correspondences are computed (default auto)")
-    p.add_argument("--classes", type=_classes, default=8, metavar="K",
-                   help="semantic colorization: number of pseudo-classes, 1 to 64 (default 8)")
-    p.add_argument("--class-map", type=_class_pair, nargs="+", metavar="T:R",
-                   help="semantic colorization: color target class T like reference class R "
-                   "(the ids are in classes.png of --report)")
     p.add_argument("--ref-scale", type=_ref_scale, default="auto", metavar="S",
                    help="deep methods: resize the references by S before matching, "
                    "so that their content has the source's size; 'auto' (default) tries 0.35 to "
@@ -130,11 +152,6 @@ def build_parser() -> argparse.ArgumentParser:
                    "better when they show the source's scene (another view, a graded take), worse "
                    "when they only show other content (the source's structure fades). auto: on "
                    "when the matches say the references show the source's scene. Default off")
-    p.add_argument("--temporal", type=float, nargs="?", const=0.9, default=None, metavar="W",
-                   help="several sources that are the frames of one shot, in order: recolor (or "
-                   "colorize) them consistently, each frame keeping the previous one's color "
-                   "models (or colors) where it shows the same content; classical methods: the "
-                   "running map of colors, until a cut (share W, default 0.9 with the flag alone)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -142,16 +159,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--classifier", type=float, default=0.3, metavar="W",
                    help="colorization (exemplar, semantic): weight of the colors of a classifier "
                    "trained on the references, beside the matches' (default 0.3; 0 turns it off)")
-    p.add_argument("--report", metavar="DIR",
-                   help="write pictures to DIR (made if missing): the inputs and the result side "
-                   "by side; deep methods also the guidance or warped colors, the confidence, the "
-                   "label maps and (semantic) the pseudo-classes; masks the regions")
+    p.add_argument("--classes", type=_classes, default=8, metavar="K",
+                   help="semantic colorization: number of pseudo-classes, 1 to 64 (default 8)")
+    p.add_argument("--class-map", type=_class_pair, nargs="+", metavar="T:R",
+                   help="semantic colorization: color target class T like reference class R "
+                   "(the ids are in classes.png of --report)")
+
+
+def _classical_method_options(p) -> None:
+    p.add_argument("--ref-weights", metavar="W", type=float, nargs="+",
+                   help="classical methods: relative weight of each reference (default: equal)")
+    p.add_argument("--space", default="lab", choices=("lab", "lalphabeta"),
+                   help="reinhard: match the statistics in CIELab (default) or in the paper's "
+                   "l-alpha-beta")
+    p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
+    p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
     p.add_argument("--save-lut", metavar="CUBE",
                    help="classical methods: also write the transfer as a 3-D LUT (.cube) for "
                    "other images, frames or grading software (idt: without its grain reduction)")
     p.add_argument("--lut-size", type=int, default=None, metavar="N",
                    help="classical methods: grid points per axis of --save-lut (2-256; default 33 "
                    "for mkl and reinhard, 65 for histogram and idt)")
+
+
+def _mask_options(p) -> None:
     p.add_argument("--src-mask", metavar="MASK",
                    help="recolor only where this mask is white (a gray mask; its gray levels "
                    "blend), or region by region (a mask in colors or labels: each region takes "
@@ -166,16 +197,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--unmatched", default="keep", choices=("keep", "global", "error"),
                    help="masks: a source region that no reference mask shows is kept as it is "
                    "(default, with a note), transferred from the whole references, or an error")
-    p.add_argument("--space", default="lab", choices=("lab", "lalphabeta"),
-                   help="reinhard: match the statistics in CIELab (default) or in the paper's "
-                   "l-alpha-beta")
-    p.add_argument("--iterations", type=int, default=10, help="idt: number of rotations (default 10)")
-    p.add_argument("--no-regrain", action="store_true", help="idt: skip the grain reduction")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
-    p.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
-    p.add_argument("--list-methods", action="store_true", help="list the methods and exit")
-    p.add_argument("--version", action="version", version=f"transfer {__version__}")
-    return p
 
 
 #: Files taken from a folder given as --src.
@@ -415,9 +436,9 @@ def run(args) -> Path:
         masks = None
         if args.src_mask or args.ref_masks:
             masks = _region_maps(args, src, refs, report.setdefault("region_colors", {}))
-        wanted = report if args.report or chain is not None else None
+        wanted = report if args.report else None
         compute = _colorize if method in COLORIZERS else _neural if method == "neural" else _classical
-        result = compute(args, method, src, refs, masks, chain, wanted)
+        result, frame = compute(args, method, src, refs, masks, chain, wanted)
         outputs.add(out_path, image_encoder(out_path, result))
         if lut_path:
             outputs.add(lut_path, _lut_encoder(args, method, src, refs))
@@ -425,7 +446,8 @@ def run(args) -> Path:
             for name, img in _pictures(args, method, src, refs, result, report, masks).items():
                 outputs.add(Path(args.report) / name, image_encoder(name, img))
         outputs.commit()
-    _chain_on(chain, report, src)
+    if chain is not None:  # what the next frame needs from this one
+        chain.update(frame=frame, shape=src.shape[:2])
     return out_path
 
 
@@ -461,7 +483,7 @@ def _plan_outputs(args, method: str):
 
 def _deep_options(args) -> dict:
     """The options of the methods on deep correspondences."""
-    options = dict(backbone=args.backbone, weights=args.weights, backend=args.device,
+    options = dict(backbone=args.backbone, weights=args.weights, device=args.device,
                    max_size=args.max_size, ref_scale=args.ref_scale, context=args.context,
                    seed=args.seed, strength=args.strength, progress=False if args.quiet else None)
     if args.levels:
@@ -479,27 +501,48 @@ def _classical_options(args, method: str) -> dict:
     return options
 
 
+# Each method's run returns (result, frame): with --temporal, ``frame`` is what the next
+# frame takes as ``previous`` (else None).
+
+
 def _colorize(args, method, src, refs, masks, chain, report):
-    from .colorization import colorize
+    from .colorization import colorize, colorize_frame
 
     options = {"seed": args.seed, "strength": args.strength, "report": report}
     if method in ("exemplar", "semantic"):
         options.update(_deep_options(args), passes=args.passes, classifier=args.classifier)
     if method == "semantic":
         options.update(classes=args.classes, class_map=_class_map(args.class_map))
-    _chained(args, src, chain, options, scaled=method != "welsh")
-    return colorize(src, refs, method=method, **options)
+    if chain is None:
+        return colorize(src, refs, method=method, **options), None
+    _check_frame_size(args, src, chain)
+    if chain.get("frame"):
+        options.pop("ref_scale", None)  # the first frame's scales
+    return colorize_frame(src, refs, method=method, previous=chain.get("frame"),
+                          temporal=args.temporal, **options)
 
 
 def _neural(args, method, src, refs, masks, chain, report):
-    from .neural import neural_transfer
+    from .neural import neural_frame, neural_transfer
 
     options = dict(_deep_options(args),
                    warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
-    _chained(args, src, chain, options)
-    if masks:
-        return _regional(args, src, refs, masks[0], None, method, options, report)
-    return neural_transfer(src, refs, **options, report=report)
+    if chain is not None:
+        _check_frame_size(args, src, chain)
+        if chain.get("frame"):
+            options.pop("ref_scale")  # the first frame's scales
+    if masks:  # the neural transfer over the whole source, blended in by the mask
+        report = {} if report is None and chain is not None else report
+        if chain is not None:
+            previous = chain.get("frame")
+            options.update(previous=previous, temporal=args.temporal,
+                           ref_scale=previous.ref_scales if previous else args.ref_scale)
+        result = _regional(args, src, refs, masks[0], None, method, options, report)
+        return result, None if chain is None else report["frame"]
+    if chain is None:
+        return neural_transfer(src, refs, **options, report=report), None
+    return neural_frame(src, refs, previous=chain.get("frame"), temporal=args.temporal,
+                        report=report, **options)
 
 
 def _classical(args, method, src, refs, masks, chain, report):
@@ -510,14 +553,16 @@ def _classical(args, method, src, refs, masks, chain, report):
         options["regrain"] = not args.no_regrain
     if masks:
         options.pop("progress", None)
-        return _regional(args, src, refs, *masks, method, options, report)
+        return _regional(args, src, refs, *masks, method, options, report), None
     if chain is not None:  # the look the previous frames left
         from .lut import classical_frame
 
         options.pop("progress", None)
-        return classical_frame(src, refs, method=method, previous=chain.get("frame"),
-                               temporal=args.temporal, report=report, **options)
-    return classical.METHODS[method](src, refs, **options)
+        frame = {}
+        result = classical_frame(src, refs, method=method, previous=chain.get("frame"),
+                                 temporal=args.temporal, report=frame, **options)
+        return result, frame["frame"]
+    return classical.METHODS[method](src, refs, **options), None
 
 
 def _lut_encoder(args, method, src, refs):
@@ -542,25 +587,13 @@ def _pictures(args, method, src, refs, result, report, masks) -> dict:
     return report_pictures(src, refs, shown, report, ref_names=names)
 
 
-def _chained(args, src, chain, options, scaled: bool = True) -> None:
-    """--temporal: the previous frame (and the scale its references were matched at) into
-    ``options``. This frame must have the previous one's size; after a frame that failed, a
-    new chain starts (``chain`` is then empty)."""
-    if chain is None:
-        return
+def _check_frame_size(args, src, chain) -> None:
+    """--temporal with a local method: this frame must have the previous one's size (after a
+    frame that failed, a new chain starts: ``chain`` is then empty)."""
     shape = chain.get("shape")
     if shape is not None and tuple(src.shape[:2]) != tuple(shape):
         raise InputError(f"{args.src}: is {src.shape[1]}x{src.shape[0]}, the previous frame "
                          f"{shape[1]}x{shape[0]}: --temporal needs the frames of one shot, of one size")
-    options.update(previous=chain.get("frame"), temporal=args.temporal)
-    if scaled:
-        options["ref_scale"] = chain.get("ref_scales") or args.ref_scale
-
-
-def _chain_on(chain, report, src) -> None:
-    """--temporal: what the next frame needs from this one."""
-    if chain is not None:
-        chain.update(frame=report["frame"], ref_scales=report.get("ref_scales"), shape=src.shape[:2])
 
 
 def _lut_output_path(args) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._native import check_device
+from ._native import _C, check_device
 from .image import check_array, to_float
 
 
@@ -68,3 +68,29 @@ def lab2rgb(lab, *, device: str = "cpu") -> np.ndarray:
         raise ValueError("lab contains NaN or infinite values")
     kernels = check_device(device, "lab2rgb")
     return kernels.lab_to_srgb(np.ascontiguousarray(lab, dtype=np.float32))
+
+
+# ---- for the pipelines: float RGB already checked, no copies beyond the kernel's -----------------
+
+
+def srgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """Float sRGB in [0, 1] (..., 3) -> float32 CIELab, without the checks of :func:`rgb2lab`
+    (for arrays a pipeline made itself)."""
+    return _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
+
+
+def lab_to_srgb(lab: np.ndarray) -> np.ndarray:
+    """CIELab (..., 3) -> float32 sRGB in [0, 1], without the checks of :func:`lab2rgb`."""
+    return _C.lab_to_srgb(np.ascontiguousarray(lab, dtype=np.float32))
+
+
+def gray_of(rgb: np.ndarray) -> np.ndarray:
+    """The sRGB gray with the same CIELab lightness as ``rgb`` (what a B&W print shows)."""
+    lab = srgb_to_lab(rgb)
+    lab[..., 1:] = 0.0
+    return _C.lab_to_srgb(lab).mean(axis=-1)
+
+
+def gray3(rgb: np.ndarray) -> np.ndarray:
+    """:func:`gray_of` as three equal channels (the input of the feature networks)."""
+    return np.repeat(gray_of(rgb)[..., None], 3, axis=2)

@@ -16,16 +16,21 @@ sRGB gamut are desaturated rather than clipped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import chroma_classifier, features, nnf
-from ._native import _C
+from ._native import _C, device_option
+from .color import gray3, srgb_to_lab
 from .errors import InputError
-from .image import (GRAY_TOLERANCE, as_reference_list, check_array, check_count, check_seed,
+from .image import (GRAY_TOLERANCE, as_reference_list, reference_names, check_array, check_count, check_seed,
                     check_strength, check_weight, color_image, from_float, is_gray, to_float)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import wls_smooth
-from .scale import check_ref_scale, gray3, match_confidence, scale_references
+from .progress import progress_bar
+from .pyramid import STRIDES, fit, resize, search_radius
+from .scale import check_ref_scale, match_confidence, scale_references
 from .temporal import Frame, carry_over, chain, check_previous
 
 #: Most pseudo-classes of the semantic colorization (each needs enough cells at the coarsest
@@ -51,22 +56,17 @@ def _gray_input(gray, name="gray"):
 
 def _color_refs(refs):
     ref_list = as_reference_list(refs)
-    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
     out = []
-    for r, n in zip(ref_list, names):
+    for r, n in zip(ref_list, reference_names(len(ref_list))):
         if is_gray(np.asarray(r)):
             raise InputError(f"{n} is gray: a reference must have colors to give")
         out.append(color_image(r, n))
     return out
 
 
-def _lab(rgb):
-    return _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
-
-
 def _gray_lightness(lum: np.ndarray) -> np.ndarray:
     """CIELab L of a gray image whose sRGB value is ``lum`` in every channel."""
-    return _lab(np.repeat(lum[..., None], 3, axis=2))[..., 0]
+    return srgb_to_lab(np.repeat(lum[..., None], 3, axis=2))[..., 0]
 
 
 def compose(lightness: np.ndarray, ab: np.ndarray, *, tol: float = 0.15) -> np.ndarray:
@@ -77,7 +77,7 @@ def compose(lightness: np.ndarray, ab: np.ndarray, *, tol: float = 0.15) -> np.n
     lab = np.concatenate([lightness[..., None], ab], axis=2).astype(np.float32)
     rgb = _C.lab_to_srgb(lab)
     for _ in range(30):
-        off = np.abs(_lab(rgb)[..., 0] - lightness) > tol
+        off = np.abs(srgb_to_lab(rgb)[..., 0] - lightness) > tol
         if not off.any():
             break
         ab[off] *= 0.8
@@ -119,7 +119,7 @@ def welsh(gray, refs, *, samples: int = 200, seed: int = 0) -> np.ndarray:
     t_mean, t_std = lightness.mean(), lightness.std()
     keys, chroma = [], []
     for r in _color_refs(refs):
-        lab = _lab(r.rgb)
+        lab = srgb_to_lab(r.rgb)
         L = lab[..., 0]
         L = (L - L.mean()) / max(L.std(), 1e-6) * t_std + t_mean
         sd = local_std(L)
@@ -146,9 +146,12 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, passes: int | None = None,
              center: bool | None = None, classifier: float = 0.3, seed: int = 0,
-             backend: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
-             progress=None) -> np.ndarray:
-    """Colorize a gray image from color references through deep correspondences.
+             device: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
+             progress=None, backend: str | None = None) -> np.ndarray:
+    """Colorize a gray image from color references through deep correspondences: the
+    references' colors warped onto the target by coarse-to-fine PatchMatch on deep features,
+    joined by the colors of a classifier trained on the references, and propagated along the
+    target's edges. docs/quality.md gives the measurements behind each default.
 
     Parameters
     ----------
@@ -158,73 +161,39 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
     beta : completeness weight of the BDS voting (fusion='vote')
     propagation : strength of the edge-aware propagation (lambda of the solve)
     fusion : {'annealed', 'vote'}
-        How the warped colors are formed from the matches: 'vote' averages them by BDS
-        voting (algorithm.md); 'annealed' (default) keeps the coherence votes apart and fuses
-        them by the annealed mean of Zhang et al., which avoids the graying average of rival
-        colors (measured on benchmarks/quality/run_colorization.py: full 3.21 -> 3.00,
-        distractor 4.40 -> 4.15 mean CIEDE2000, no category worse). propagation 0.01
-        measured better than 0.03 in six of its seven categories (full 3.27 -> 3.04, partial
-        5.73 -> 5.60; other-frame 9.55 -> 9.64) and 0.03 better than 0.1 in all; 0.003 gains
-        a little more but leaves blotchier chroma on noisy photos.
+        How the warped colors are formed from the matches: 'annealed' (default) fuses the
+        coherence votes by the annealed mean of Zhang et al. (no graying average of rival
+        colors); 'vote' averages them by BDS voting.
     reference_prior : float
         With several references: how much a reference's mean matching quality over the
-        whole target counts against it per pixel (0: not at all). Keeps an unrelated
-        reference from coloring pixels that merely resemble it.
-    ref_scale : 'auto' or float
-        Factor by which each reference is resized before matching, so that its content
-        appears at the size it has in the target (deep features are not scale-invariant).
-        'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1: shrinking
-        only) per reference and keeps the one whose matches are the most confident; 1
-        matches the references as they are; a number > 1 enlarges references shot from
-        farther away.
+        whole target counts against it per pixel (0: not at all), so that an unrelated
+        reference colors fewer pixels.
+    ref_scale : 'auto', a factor, or one factor per reference
+        References resized before matching so that their content has the target's size
+        ('auto': the most confident of :data:`transfer.scale.SCALE_CANDIDATES`).
     context : float
-        Weight of the next coarser level's features appended to the finest level's before
-        matching (a hypercolumn), so that the finest matches also see their surroundings.
-        0 (default) matches the finest level on its own features, as the paper does. About
-        0.5 is better where the references show the same scene (another view, another frame
-        of the shot) and worse where they only show similar content (measured on
-        benchmarks/quality/run_colorization.py, mean CIEDE2000 at 0 -> 0.5: full 2.64 ->
-        2.44, other-frame 9.56 -> 8.94, reference-2x 3.14 -> 2.83, partial 5.31 -> 5.04,
-        but semantic-correspondence 8.84 -> 9.56).
+        Weight of the coarser level's features appended to the finest level's: about 0.5
+        where the references show the same scene (another view or frame), 0 (default) where
+        they show similar content.
     passes : int, optional
-        Colorizations in a row: the first matches the gray target with gray versions of the
-        references; each further pass matches its result, now colored, with the color
-        references, so that colors tell apart what one gray level confuses. Default: 2, or 1
-        with ``context`` (the better setting in each case). Measured on
-        benchmarks/quality/run_colorization.py, one -> two passes: semantic-correspondence
-        8.84 -> 8.54, full 2.64 -> 2.60, partial 5.31 -> 5.27, two-partial 2.68 -> 2.62,
-        distractor 3.34 -> 3.31, other-frame 9.56 -> 9.54, reference-2x 3.14 -> 3.13,
-        recolor-source 1.08 -> 1.08, at twice the time; a third pass was worse than the
-        second. With context 0.5, two passes were worse than one in five categories (partial
-        5.04 -> 5.17, other-frame 8.94 -> 9.04).
+        Colorizations in a row, each further one matching its colored result with the color
+        references. Default 2, or 1 with ``context``.
     center : bool, optional
-        Match on features centred on the joint mean of the target's and the references'
-        (:func:`transfer.features.center_jointly`) rather than on the plain unit-length
-        features. Default: True, or False with ``context``. Measured on
-        benchmarks/quality/run_colorization.py, False -> True: every category better
-        (semantic-correspondence 8.54 -> 8.46, partial 5.27 -> 5.11, reference-2x 3.13 ->
-        3.04; other-frame 9.81 -> 9.72 averaged over four seeds); with context 0.5,
-        other-frame worse (about 9.0 -> 9.55 over four seeds), the category context is for.
+        Match on features centred on the images' joint mean. Default True, or False with
+        ``context``.
     classifier : float
-        Weight of the second source of colors: a classifier trained on the references' cells
-        (deep features and lightness -> ab bin; :mod:`transfer.chroma_classifier`), whose
-        colors enter the propagation beside the matches', each cell weighted by ``classifier``
-        times the classifier's certainty to the 4th power. 0 turns it off. Measured on
-        benchmarks/quality/run_colorization.py, 0 -> 0.3 (docs/quality.md):
-        semantic-correspondence 8.46 -> 8.13, other-frame 9.57 -> 8.79, partial 5.11 ->
-        4.93, full 2.56 -> 2.51; about 0.25 s per pass at 512 x 512 (the fit uses at most
-        4096 cells).
-    seed, backend, weights, max_size : as :func:`transfer.neural_transfer`
+        Weight of the classifier's colors beside the matches' (0 turns it off).
+    seed, device, weights, max_size : as :func:`transfer.neural_transfer` (``backend``: the
+        old name of ``device``, deprecated)
     report : dict, optional
         Filled with "warped" (the references' colors on the target), "confidence",
-        "classified" (the classifier's colors, when used),
-        "ref_scales" (the factor used per reference; with 'auto' also "ref_scale_scores") and,
-        with several references, "labels".
+        "classified" (the classifier's colors, when used), "ref_scales" and, with several
+        references, "labels".
     progress : bool, optional
         Show a progress bar (default: when stderr is a terminal).
     """
     return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
-                          propagation=propagation, seed=seed, backend=backend, weights=weights,
+                          propagation=propagation, seed=seed, device=device, backend=backend, weights=weights,
                           max_size=max_size, report=report, fusion=fusion,
                           reference_prior=reference_prior, ref_scale=ref_scale, context=context,
                           passes=passes, center=center, classifier=classifier, progress=progress)
@@ -235,8 +204,8 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, passes: int | None = None,
              center: bool | None = None, classifier: float = 0.3, seed: int = 0,
-             backend: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
-             progress=None) -> np.ndarray:
+             device: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
+             progress=None, backend: str | None = None) -> np.ndarray:
     """Exemplar colorization with semantic priors (after SPColor): the deep features of the
     target and the references are clustered jointly into ``classes`` pseudo-classes
     (k-means on the coarsest level, in the first pass), and matches are confined to the same
@@ -248,7 +217,7 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
     classes = check_count("classes", classes, 1, MAX_CLASSES)
     class_map = check_class_map(class_map, int(classes))
     return _deep_colorize(gray, refs, backbone=backbone, levels=levels, beta=beta,
-                          propagation=propagation, seed=seed, backend=backend, weights=weights,
+                          propagation=propagation, seed=seed, device=device, backend=backend, weights=weights,
                           max_size=max_size, report=report, classes=int(classes),
                           class_map=class_map, fusion=fusion, reference_prior=reference_prior,
                           ref_scale=ref_scale, context=context, passes=passes, center=center,
@@ -354,15 +323,13 @@ def _classify(tgt_feats, lightness, ref_feats, ref_rgbs, levels, finest, seed):
     references (their features at ``levels`` and their lightness; their ab at the finest
     level's resolution) and predicts the target's cells (its features and ``lightness`` at
     the finest level): ((n, 2) ab, (n,) certainty)."""
-    from .neural import _resize
-
     def cells(feats, light):
         return np.hstack([chroma_classifier.hypercolumns(feats, levels, light.shape),
                           chroma_classifier.lightness_code(light)])
 
     x, ab = [], []
     for feats, rgb in zip(ref_feats, ref_rgbs):
-        lab = _lab(_resize(rgb, feats[finest].shape[1:]))
+        lab = srgb_to_lab(resize(rgb, feats[finest].shape[1:]))
         x.append(cells(feats, lab[..., 0]))
         ab.append(lab[..., 1:].reshape(-1, 2))
     model = chroma_classifier.fit(np.concatenate(x), np.concatenate(ab), seed=seed)
@@ -370,170 +337,249 @@ def _classify(tgt_feats, lightness, ref_feats, ref_rgbs, levels, finest, seed):
     return model.predict(cells(tgt_feats, lightness))
 
 
-def _deep_colorize(gray, refs, *, backbone, levels, beta, propagation, seed, backend, weights,
-                   max_size, report, classes=None, class_map=None, fusion="annealed",
-                   reference_prior=0.5, ref_scale="auto", context=0.0, passes=None, center=None,
-                   classifier=0.3, progress=None) -> np.ndarray:
-    if fusion not in ("annealed", "vote"):
-        raise InputError(f"unknown fusion {fusion!r}; expected 'annealed' or 'vote'")
-    reference_prior = check_weight("reference_prior", reference_prior)
-    context = check_weight("context", context)
-    classifier = check_weight("classifier", classifier)
-    if passes is None:
-        passes = 1 if context else 2
-    if center is None:
-        center = not context
-    passes = check_count("passes", passes)
-    seed = check_seed(seed)
-    propagation = check_weight("propagation", propagation)
-    beta = check_weight("beta", beta)
-    check_ref_scale(ref_scale)
-    from .neural import _fit, _progress, _resize, search_radius
+@dataclass(frozen=True)
+class Options:
+    """The settings of a deep colorization, checked (:func:`exemplar`'s keywords)."""
 
+    backbone: str
+    levels: tuple
+    beta: float
+    propagation: float
+    seed: int
+    device: str
+    weights: object
+    max_size: int
+    classes: int | None = None
+    class_map: dict | None = None
+    fusion: str = "annealed"
+    reference_prior: float = 0.5
+    ref_scale: object = "auto"
+    context: float = 0.0
+    passes: int = 2
+    center: bool = True
+    classifier: float = 0.3
+
+    @classmethod
+    def checked(cls, *, passes=None, center=None, **given) -> "Options":
+        if given.get("fusion", "annealed") not in ("annealed", "vote"):
+            raise InputError(f"unknown fusion {given['fusion']!r}; expected 'annealed' or 'vote'")
+        for name in ("reference_prior", "context", "classifier", "propagation", "beta"):
+            if name in given:
+                given[name] = check_weight(name, given[name])
+        context = given.get("context", 0.0)
+        if passes is None:  # the better setting in each case (docs/quality.md)
+            passes = 1 if context else 2
+        passes = check_count("passes", passes)
+        center = (not context) if center is None else center
+        given["seed"] = check_seed(given["seed"])
+        check_ref_scale(given.get("ref_scale", "auto"))
+        given["levels"] = features.check_levels(given["levels"])
+        return cls(passes=passes, center=center, **given)
+
+
+@dataclass
+class Exemplars:
+    """The target and references at the working size, and what is computed once for them."""
+
+    net: object
+    lum: np.ndarray  # the target's gray value in [0, 1], full size
+    alpha: np.ndarray | None
+    dtype: np.dtype
+    lightness: np.ndarray  # its CIELab L, full size
+    work: np.ndarray  # the target as gray RGB at the working size
+    light_work: np.ndarray  # its L at the working size
+    ref_rgbs: list  # the references at the working size and their scale
+    ref_grays: list
+    extract: tuple
+    classes: list  # semantic: the target's and the references' class maps, once made
+
+
+def _deep_colorize(gray, refs, *, progress=None, report=None, backend=None, device="auto",
+                   **given) -> np.ndarray:
+    """The deep colorization's driver: prepare the exemplars, then one colorization per
+    pass (:func:`colorize_pass`), each further pass matching its colored result."""
+    options = Options.checked(device=device_option(device, backend, "colorize"), **given)
     lum, alpha, dtype = _gray_input(gray)
     rs = _color_refs(refs)
-    levels = features.check_levels(levels)
-    net = features.backbone(backbone, weights=weights)
-    work = _fit(np.repeat(lum[..., None], 3, axis=2), max_size)
-    h0, w0 = work.shape[:2]
-    ref_rgbs = [_fit(r.rgb, max_size) for r in rs]
-    ref_rgbs = scale_references(net, work, ref_rgbs, ref_scale, max_size=max_size, seed=seed,
-                                backend=backend, report=report)
-    ref_grays = [gray3(x) for x in ref_rgbs]
-    finest = levels[-1]
-    extract = features.context_levels(levels, context)
-    lightness = _gray_lightness(lum)
+    ex = prepare(lum, alpha, dtype, rs, options, report)
     # steps per pass: the features, each level's matching per reference, the colors, the
     # propagation
-    bar = _progress(passes * (1 + len(levels) * len(rs) + 2), progress, desc="colorize")
-
-    light_work = _resize(lightness[..., None], (h0, w0))[..., 0]
-    pseudo_classes = []  # semantic: the target's and the references' class maps
-
-    def colorize_pass(target, ref_images, final):
-        """One colorization: ``target`` and ``ref_images`` (working size) are what the
-        features are computed on; returns the colored image (float RGB), at full size if
-        ``final``, else at the working size."""
-        tgt_feats = {lv: f.numpy() for lv, f in net.features(target, extract).items()}
-        ref_feats = [{lv: f.numpy() for lv, f in net.features(g, extract).items()} for g in ref_images]
-        if bar is not None:
-            bar.update(1)
-        if center:  # compared as deviations from the images' joint mean (features.center_jointly)
-            tgt_feats, *ref_feats = features.center_jointly([tgt_feats] + ref_feats, extract)
-        if context:  # the finest level sees its surroundings too (a hypercolumn)
-            for feats in [tgt_feats] + ref_feats:
-                feats[finest] = features.with_context(feats[finest], feats[finest + 1], context)
-        absent = None
-        if classes is not None:
-            if not pseudo_classes:  # from the first pass's features, kept for the others
-                maps = kmeans_classes([tgt_feats[levels[0]]] + [f[levels[0]] for f in ref_feats],
-                                      classes, seed)
-                tgt_classes = maps[0].copy()
-                for t, r in (class_map or {}).items():
-                    tgt_classes[maps[0] == t] = r
-                pseudo_classes.extend([tgt_classes, maps[1:]])
-                if report is not None:  # the ids before class_map, to choose a map by
-                    report.update(classes=maps[0], ref_classes=list(maps[1:]))
-            tgt_classes, ref_classes = pseudo_classes
-            shown = set(np.unique(np.concatenate([c.ravel() for c in ref_classes])).tolist())
-            absent = ~np.isin(tgt_classes, list(shown))
-            tgt_feats = {lv: _with_classes(f, tgt_classes, classes) for lv, f in tgt_feats.items()}
-            ref_feats = [{lv: _with_classes(f, rc, classes) for lv, f in rf.items()}
-                         for rf, rc in zip(ref_feats, ref_classes)]
-        max_len = max([h0, w0] + [max(x.shape[:2]) for x in ref_rgbs])
-        fields = [None] * len(rs)
-        for level in levels:
-            fa = tgt_feats[level]
-            for i, fr_all in enumerate(ref_feats):
-                fr = fr_all[level]
-                radius = search_radius(level, max_len // net.strides[level])
-                init_ab = init_ba = None
-                if fields[i] is not None:
-                    pab, pba, _ = fields[i]
-                    init_ab = nnf.upsample(pab, fa.shape[1:], fr.shape[1:], coarse_shape_b=pba.shape[:2])
-                    init_ba = nnf.upsample(pba, fr.shape[1:], fa.shape[1:], coarse_shape_b=pab.shape[:2])
-                f_ab = nnf.patchmatch(fa, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
-                f_ba = nnf.patchmatch(fr, fa, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
-                fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
-                if bar is not None:
-                    bar.update(1)
-        # at the finest level: confidence and the best reference per cell
-        h, w = tgt_feats[levels[-1]].shape[1:]
-        costs = np.stack([-match_confidence(f_ab, f_ba, dist) for f_ab, f_ba, dist in fields])
-        if len(rs) > 1 and reference_prior:
-            # A reference that matches the target poorly overall (an unrelated photo) wins fewer
-            # pixels on chance resemblance: its cost rises by its mean shortfall against the best
-            # reference (measured: a distractor raised the error 5.9% on average, 24% at worst;
-            # with 0.5, 0.6% and 4.2%, while two references each showing part of the scene lost
-            # 1%).
-            score = -costs.reshape(len(rs), -1).mean(axis=1)
-            costs = costs + reference_prior * (score.max() - score)[:, None, None]
-        light_level = _resize(lightness[..., None], (h, w))[..., 0] / 100.0
-        labels = potts_labels(costs, light_level) if len(rs) > 1 else np.zeros((h, w), np.int32)
-        rows, cols = np.indices((h, w))
-        confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
-        if absent is not None:  # classes no reference shows: colors from propagation only
-            confidence[resample_labels(absent, (h, w))] = 1e-6
-        # The colors are sampled on the working image's pixel grid, not on the cells of the
-        # finest level: each cell's match is carried to its pixels (nnf.upsample), so the warped
-        # chroma keeps the reference's detail instead of a cell-sized blur (measured on
-        # benchmarks/quality/run_colorization.py, against sampling on level 2's cells: full
-        # 3.04 -> 2.64 mean CIEDE2000, two-partial 3.13 -> 2.68, partial 5.60 -> 5.31,
-        # semantic-correspondence 8.92 -> 8.84, other-frame 9.64 -> 9.56, every category better).
-        # Matching at level 1 instead costs 1.7x the time and is worse on the last two.
-        labels, confidence = resample_labels(labels, (h0, w0)), resample_labels(confidence, (h0, w0))
-        ab_level = np.zeros((h0, w0, 2), np.float32)
-        for i, (f_ab, f_ba, _) in enumerate(fields):
-            mine = labels == i
-            if not mine.any():
-                continue
-            hr, wr = ref_rgbs[i].shape[:2]
-            up_ab = nnf.upsample(f_ab, (h0, w0), (hr, wr), coarse_shape_b=f_ba.shape[:2])
-            ref_ab = _lab(ref_rgbs[i])[..., 1:]
-            if fusion == "annealed":  # the reference's candidate colors, fused
-                ab_level[mine] = _fused_candidates(ref_ab, up_ab, mine)
-            else:
-                up_ba = nnf.upsample(f_ba, (hr, wr), (h0, w0), coarse_shape_b=f_ab.shape[:2])
-                ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=beta)[mine]
-        data_ab, data_weight = ab_level, confidence
-        if classifier:  # the classifier's colors: a second data term, where it is sure
-            predicted, certainty = _classify(tgt_feats, light_level * 100.0, ref_feats, ref_rgbs,
-                                             levels, finest, seed)
-            weight = classifier * certainty.reshape(h, w) ** CERTAINTY_POWER
-            if absent is not None:  # classes no reference shows keep to propagation
-                weight[resample_labels(absent, (h, w))] = 0.0
-            predicted = _C.resize_bilinear(predicted.reshape(h, w, 2), h0, w0)
-            weight = _C.resize_bilinear(np.ascontiguousarray(weight[..., None]), h0, w0)[..., 0]
-            data_weight = confidence + weight
-            data_ab = (confidence[..., None] * ab_level + weight[..., None] * predicted) / data_weight[..., None]
-            if report is not None:
-                report.update(classified=compose(light_work, predicted))
-        if bar is not None:
-            bar.update(1)
-        # edge-aware propagation (colorization by optimisation), at full resolution for the
-        # result, at the working size for a pass whose result only guides the next
-        light = lightness if final else light_work
-        out_h, out_w = light.shape
-        ab_out = _C.resize_bilinear(np.ascontiguousarray(data_ab, dtype=np.float32), out_h, out_w)
-        conf_out = _C.resize_bilinear(np.ascontiguousarray(data_weight[..., None], dtype=np.float32),
-                                      out_h, out_w)[..., 0]
-        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out,
-                            iterations=200)
-        if bar is not None:
-            bar.update(1)
-        if report is not None:
-            report.update(warped=compose(light_work, ab_level), confidence=confidence, labels=labels)
-        return compose(light, ab_out)
-
+    bar = progress_bar(options.passes * (1 + len(options.levels) * len(rs) + 2), progress, "colorize")
     # Pass 1 matches the gray target with the gray references. Each further pass matches its
     # colored result with the color references: the colors, right on most pixels, tell
-    # apart regions of one gray level, so the matches improve (see ``passes`` of exemplar).
-    rgb = colorize_pass(work, ref_grays, final=passes == 1)
-    for k in range(2, passes + 1):
-        rgb = colorize_pass(rgb, ref_rgbs, final=k == passes)
+    # apart regions of one gray level, so the matches improve (docs/quality.md).
+    rgb = colorize_pass(ex, ex.work, ex.ref_grays, options, final=options.passes == 1, bar=bar, report=report)
+    for k in range(2, options.passes + 1):
+        rgb = colorize_pass(ex, rgb, ex.ref_rgbs, options, final=k == options.passes, bar=bar, report=report)
     if bar is not None:
         bar.close()
     return _finish(rgb, alpha, dtype)
+
+
+def prepare(lum, alpha, dtype, rs, options: Options, report) -> Exemplars:
+    """The working images (longest side max_size) and the references at the target's scale."""
+    net = features.backbone(options.backbone, weights=options.weights)
+    work = fit(np.repeat(lum[..., None], 3, axis=2), options.max_size)
+    ref_rgbs = scale_references(net, work, [fit(r.rgb, options.max_size) for r in rs], options.ref_scale,
+                                max_size=options.max_size, seed=options.seed, device=options.device,
+                                report=report)
+    lightness = _gray_lightness(lum)
+    light_work = resize(lightness[..., None], work.shape[:2])[..., 0]
+    return Exemplars(net, lum, alpha, dtype, lightness, work, light_work, ref_rgbs,
+                     [gray3(x) for x in ref_rgbs], features.context_levels(options.levels, options.context), [])
+
+
+def colorize_pass(ex: Exemplars, target, ref_images, options: Options, *, final: bool, bar, report):
+    """One colorization: ``target`` and ``ref_images`` (working size) are what the features
+    are computed on; returns the colored image (float RGB), at full size if ``final``, else
+    at the working size."""
+    tgt_feats, ref_feats, absent = pass_features(ex, target, ref_images, options, report)
+    _tick(bar)
+    fields = match_references(ex, tgt_feats, ref_feats, options, bar)
+    h, w = tgt_feats[options.levels[-1]].shape[1:]
+    light_level = resize(ex.lightness[..., None], (h, w))[..., 0] / 100.0
+    labels, confidence = choose_references(fields, light_level, absent, options)
+    # the colors are sampled on the working image's pixels, each cell's match carried to its
+    # pixels (docs/quality.md: finer than the cells, and cheaper than matching at level 1)
+    labels, confidence = (resample_labels(x, ex.work.shape[:2]) for x in (labels, confidence))
+    ab_level = warp_colors(ex, fields, labels, options)
+    data_ab, data_weight = ab_level, confidence
+    if options.classifier:  # the classifier's colors: a second data term, where it is sure
+        data_ab, data_weight = with_classifier(ex, tgt_feats, ref_feats, light_level, ab_level,
+                                               confidence, absent, options, report)
+    _tick(bar)
+    out = propagate(ex.lightness if final else ex.light_work, data_ab, data_weight, options.propagation)
+    _tick(bar)
+    if report is not None:
+        report.update(warped=compose(ex.light_work, ab_level), confidence=confidence, labels=labels)
+    return out
+
+
+def _tick(bar) -> None:
+    if bar is not None:
+        bar.update(1)
+
+
+def pass_features(ex: Exemplars, target, ref_images, options: Options, report):
+    """The features of the target and the references (centred jointly, the finest level with
+    the coarser one as context); semantic: with their pseudo-classes appended, and the
+    target's cells of classes no reference shows (``absent``, else None)."""
+    tgt_feats = {lv: f.numpy() for lv, f in ex.net.features(target, ex.extract).items()}
+    ref_feats = [{lv: f.numpy() for lv, f in ex.net.features(g, ex.extract).items()} for g in ref_images]
+    finest = options.levels[-1]
+    if options.center:  # compared as deviations from the images' joint mean (features.center_jointly)
+        tgt_feats, *ref_feats = features.center_jointly([tgt_feats] + ref_feats, ex.extract)
+    if options.context:  # the finest level sees its surroundings too (a hypercolumn)
+        for feats in [tgt_feats] + ref_feats:
+            feats[finest] = features.with_context(feats[finest], feats[finest + 1], options.context)
+    if options.classes is None:
+        return tgt_feats, ref_feats, None
+    if not ex.classes:  # from the first pass's features, kept for the others
+        coarsest = options.levels[0]
+        maps = kmeans_classes([tgt_feats[coarsest]] + [f[coarsest] for f in ref_feats],
+                              options.classes, options.seed)
+        tgt_classes = maps[0].copy()
+        for t, r in (options.class_map or {}).items():
+            tgt_classes[maps[0] == t] = r
+        ex.classes.extend([tgt_classes, maps[1:]])
+        if report is not None:  # the ids before class_map, to choose a map by
+            report.update(classes=maps[0], ref_classes=list(maps[1:]))
+    tgt_classes, ref_classes = ex.classes
+    shown = set(np.unique(np.concatenate([c.ravel() for c in ref_classes])).tolist())
+    absent = ~np.isin(tgt_classes, list(shown))
+    tgt_feats = {lv: _with_classes(f, tgt_classes, options.classes) for lv, f in tgt_feats.items()}
+    ref_feats = [{lv: _with_classes(f, rc, options.classes) for lv, f in rf.items()}
+                 for rf, rc in zip(ref_feats, ref_classes)]
+    return tgt_feats, ref_feats, absent
+
+
+def match_references(ex: Exemplars, tgt_feats, ref_feats, options: Options, bar) -> list:
+    """Coarse-to-fine PatchMatch both ways to each reference; the finest level's fields and
+    distances, ``(ab, ba, dist)`` per reference."""
+    h0, w0 = ex.work.shape[:2]
+    max_len = max([h0, w0] + [max(x.shape[:2]) for x in ex.ref_rgbs])
+    fields = [None] * len(ref_feats)
+    for level in options.levels:
+        fa = tgt_feats[level]
+        for i, fr_all in enumerate(ref_feats):
+            radius = search_radius(level, max_len // STRIDES[level])
+            coarser = None if fields[i] is None else fields[i][:2]
+            f_ab, f_ba = nnf.match_both_ways(fa, fr_all[level], previous=coarser, radius=radius,
+                                             seed=options.seed, device=options.device)
+            fields[i] = (f_ab.nnf, f_ba.nnf, f_ab.dist)
+            _tick(bar)
+    return fields
+
+
+def choose_references(fields, light_level, absent, options: Options):
+    """The best reference per cell of the finest level (a Potts label map over the match
+    costs, a reference that matches poorly overall handicapped by ``reference_prior``) and
+    the confidence of its match; both at the working size."""
+    h, w = light_level.shape
+    costs = np.stack([-match_confidence(f_ab, f_ba, dist) for f_ab, f_ba, dist in fields])
+    if len(fields) > 1 and options.reference_prior:
+        # a reference that matches the target poorly overall (an unrelated photo) wins fewer
+        # pixels on chance resemblance: its cost rises by its mean shortfall against the best
+        score = -costs.reshape(len(fields), -1).mean(axis=1)
+        costs = costs + options.reference_prior * (score.max() - score)[:, None, None]
+    labels = potts_labels(costs, light_level) if len(fields) > 1 else np.zeros((h, w), np.int32)
+    rows, cols = np.indices((h, w))
+    confidence = np.clip(-costs[labels, rows, cols], 1e-3, 1.0)
+    if absent is not None:  # classes no reference shows: colors from propagation only
+        confidence[resample_labels(absent, (h, w))] = 1e-6
+    return labels, confidence
+
+
+def warp_colors(ex: Exemplars, fields, labels, options: Options):
+    """The chosen references' chroma warped onto the target's working pixels (``labels`` at
+    the working size), by the fused coherence candidates ('annealed') or BDS voting
+    ('vote')."""
+    h0, w0 = ex.work.shape[:2]
+    ab_level = np.zeros((h0, w0, 2), np.float32)
+    for i, (f_ab, f_ba, _) in enumerate(fields):
+        mine = labels == i
+        if not mine.any():
+            continue
+        hr, wr = ex.ref_rgbs[i].shape[:2]
+        up_ab = nnf.upsample(f_ab, (h0, w0), (hr, wr), coarse_shape_b=f_ba.shape[:2])
+        ref_ab = srgb_to_lab(ex.ref_rgbs[i])[..., 1:]
+        if options.fusion == "annealed":  # the reference's candidate colors, fused
+            ab_level[mine] = _fused_candidates(ref_ab, up_ab, mine)
+        else:
+            up_ba = nnf.upsample(f_ba, (hr, wr), (h0, w0), coarse_shape_b=f_ab.shape[:2])
+            ab_level[mine] = nnf.bds_vote(ref_ab, up_ab, up_ba, beta=options.beta)[mine]
+    return ab_level
+
+
+def with_classifier(ex: Exemplars, tgt_feats, ref_feats, light_level, ab_level, confidence, absent,
+                    options: Options, report):
+    """The matches' colors joined by those of a classifier trained on the references, each
+    weighted by its confidence: ``(ab, weight)`` at the working size."""
+    h, w = light_level.shape
+    h0, w0 = ex.work.shape[:2]
+    predicted, certainty = _classify(tgt_feats, light_level * 100.0, ref_feats, ex.ref_rgbs,
+                                     options.levels, options.levels[-1], options.seed)
+    weight = options.classifier * certainty.reshape(h, w) ** CERTAINTY_POWER
+    if absent is not None:  # classes no reference shows keep to propagation
+        weight[resample_labels(absent, (h, w))] = 0.0
+    predicted = _C.resize_bilinear(predicted.reshape(h, w, 2), h0, w0)
+    weight = _C.resize_bilinear(np.ascontiguousarray(weight[..., None]), h0, w0)[..., 0]
+    data_weight = confidence + weight
+    data_ab = (confidence[..., None] * ab_level + weight[..., None] * predicted) / data_weight[..., None]
+    if report is not None:
+        report.update(classified=compose(ex.light_work, predicted))
+    return data_ab, data_weight
+
+
+def propagate(light: np.ndarray, data_ab, data_weight, propagation: float) -> np.ndarray:
+    """Edge-aware propagation of the chroma (colorization by optimisation) on the lightness
+    ``light`` (its size: the result's), trusting each pixel by ``data_weight``; float RGB."""
+    out_h, out_w = light.shape
+    ab_out = _C.resize_bilinear(np.ascontiguousarray(data_ab, dtype=np.float32), out_h, out_w)
+    conf_out = _C.resize_bilinear(np.ascontiguousarray(data_weight[..., None], dtype=np.float32),
+                                  out_h, out_w)[..., 0]
+    ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, iterations=200)
+    return compose(light, ab_out)
 
 
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
@@ -561,7 +607,7 @@ def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, pre
     out = METHODS[method](gray, refs, **options)
     if strength == 1.0 and previous is None and report is None:
         return out
-    ab = _lab(to_float(out[..., :3]))[..., 1:]
+    ab = srgb_to_lab(to_float(out[..., :3]))[..., 1:]
     image = np.repeat(lum[..., None], 3, axis=2)  # the frame, gray, as RGB
     ab, share = carry_over(ab, image, previous, temporal)
     if report is not None:
@@ -571,6 +617,18 @@ def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, pre
     if strength == 1.0 and previous is None:
         return out
     return _finish(compose(_gray_lightness(lum), ab * np.float32(strength)), alpha, dtype)
+
+
+def colorize_frame(gray, refs, *, previous: Frame | None = None, temporal: float = 0.9, **options):
+    """One frame of a film: ``(result, frame)``, where ``frame`` is what the next frame takes
+    as ``previous`` (its chroma, and the scales the references were matched at, which the
+    next frame keeps). ``options`` are :func:`colorize`'s."""
+    report = options.pop("report", None)
+    report = {} if report is None else report
+    if previous is not None and previous.ref_scales is not None and options.get("method") != "welsh":
+        options.setdefault("ref_scale", previous.ref_scales)
+    result = colorize(gray, refs, previous=previous, temporal=temporal, report=report, **options)
+    return result, report["frame"]
 
 
 def colorize_frames(frames, refs, *, method: str = "exemplar", temporal: float = 0.9, **options):

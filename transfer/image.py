@@ -131,6 +131,18 @@ def as_reference_list(refs) -> list:
     raise TypeError(f"refs must be an image or a sequence of images, got {type(refs).__name__}")
 
 
+def reference_names(n: int) -> list:
+    """How messages name the references: ``ref`` alone, else ``refs[i]``."""
+    return ["ref"] if n == 1 else [f"refs[{i}]" for i in range(n)]
+
+
+def color_references(refs) -> list:
+    """Each reference checked as a color image (:func:`color_image`), named as
+    :func:`reference_names` says."""
+    ref_list = as_reference_list(refs)
+    return [color_image(r, n) for r, n in zip(ref_list, reference_names(len(ref_list)))]
+
+
 def reference_weights(weights: Sequence[float] | None, n: int) -> np.ndarray:
     """Normalised per-reference weights (equal when ``weights`` is None)."""
     if weights is None:

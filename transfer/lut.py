@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ._native import _C, check_device
-from .classical import METHODS, _prepare, color_map, fitted_map, regrain_image
+from .classical import METHODS, checked_inputs, color_map, fitted_map, regrain_image
 from .errors import InputError
 from .image import check_strength, color_image, finish
 from .io import write_atomic
@@ -154,7 +154,7 @@ def classical_frame(src, refs, *, method: str = "mkl", previous: Look | None = N
     temporal = check_temporal(temporal)
     if previous is not None and not isinstance(previous, Look):
         raise TypeError("previous must be the Look of the preceding frame (report['frame'])")
-    s, rs, w, strength = _prepare(src, refs, weights, strength)
+    s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     fit = fitted_map(s, rs, w, method, iterations=iterations, bins=bins, seed=seed, space=space)
     mapped = np.clip(fit(s.rgb.reshape(-1, 3)), 0.0, 1.0).reshape(s.rgb.shape)
     histogram = color_histogram(s.rgb, None if s.alpha is None else s.alpha > 0)

@@ -17,318 +17,379 @@ The final coefficients are smoothed by edge-aware WLS guided by the source's lum
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import features, nnf
-from ._native import _C
+from ._native import _C, device_option
+from .color import gray3, lab_to_srgb, srgb_to_lab
 from .errors import InputError
-from .progress import progress_bar
-from .image import (as_reference_list, check_count, check_seed, check_strength, check_weight,
-                    color_image, finish)
+from .image import (check_count, check_seed, check_strength, check_weight, color_image,
+                    color_references, finish)
 from .labels import kmeans_classes, potts_labels, resample_labels
 from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
-from .scale import check_ref_scale, gray3, scale_references
+from .progress import progress_bar
+from .pyramid import STRIDES, fit, resize, search_radius, working_shape
+from .scale import check_ref_scale, scale_references
 from .temporal import Frame, carry_over, chain, check_previous
-
-STRIDES = {5: 16, 4: 8, 3: 4, 2: 2, 1: 1}
 
 #: Default levels per backbone. EfficientNet-Lite0's level 1 is only its stride-2 stem
 #: upsampled, so it adds time and no information: its pyramid stops at level 2.
 DEFAULT_LEVELS = {"effnet-lite0": (5, 4, 3, 2), "vgg19": (5, 4, 3, 2, 1)}
 
-#: warm_start='auto': the mean match similarity (cosine of the source's centred features to
-#: the references' voted ones) at the second level from which the references count as
-#: showing the source's scene. Measured with effnet-lite0 at its level 4 (docs/quality.md):
-#: views and graded takes of the same scene 0.54-0.80 (256 to 1024 px); other photos 0.13-0.44
-#: (the highest at 1024 px), the other half of the same photo 0.21-0.36 (a half that is mostly
-#: one uniform sky, 0.59-0.60).
+#: warm_start='auto': the mean match similarity at the second level from which the
+#: references count as showing the source's scene (effnet-lite0; docs/quality.md).
 WARM_START_MIN_SIMILARITY = {"effnet-lite0": 0.5}
 
-
-def search_radius(level: int, max_len: int) -> int:
-    """Random-search radius at a level, in the level's cells (the authors' schedule)."""
-    return max(1, {5: max_len // 16, 4: max_len // 32, 3: max_len // 64, 2: 32, 1: 32}[level])
+# the names other modules took from here before transfer.pyramid held them
+_resize, _fit = resize, fit
 
 
-def _resize(img: np.ndarray, shape) -> np.ndarray:
-    """Area-aware resize of an (H, W, C) float image to ``shape`` (anti-aliased downsampling)."""
-    from skimage.transform import resize
+@dataclass(frozen=True)
+class Options:
+    """The settings of a neural transfer, checked (:func:`neural_transfer`'s keywords)."""
 
-    if img.shape[:2] == tuple(shape):
-        return img.astype(np.float32)
-    down = shape[0] < img.shape[0] or shape[1] < img.shape[1]
-    return resize(img, shape, order=1, anti_aliasing=down, preserve_range=True).astype(np.float32)
+    backbone: str = "effnet-lite0"
+    levels: tuple = DEFAULT_LEVELS["effnet-lite0"]
+    beta: float = 2.0
+    lambda_l: float = 0.02
+    lambda_nl: float = 2.0
+    clusters: int = 10
+    seed: int = 0
+    device: str = "auto"
+    weights: object = None
+    max_size: int = 1024
+    cg_iterations: int = 300
+    ref_scale: object = "auto"
+    context: float = 0.0
+    center: bool = True
+    warm_start: object = False
+
+    @classmethod
+    def checked(cls, *, backbone="effnet-lite0", levels=None, **given) -> "Options":
+        """The options from keywords, each checked; InputError names a bad one."""
+        if given.get("device", "auto") not in ("auto", "cpu", "cuda"):
+            raise InputError(f"unknown device {given['device']!r}; expected 'auto', 'cpu' or 'cuda'")
+        max_size = given.get("max_size", 1024)
+        if int(max_size) != max_size or max_size < 16:
+            raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
+        check_ref_scale(given.get("ref_scale", "auto"))
+        for name in ("context", "beta", "lambda_l", "lambda_nl"):
+            if name in given:
+                given[name] = check_weight(name, given[name])
+        if "clusters" in given:
+            given["clusters"] = check_count("clusters", given["clusters"], 0, 256)
+        if "cg_iterations" in given:
+            given["cg_iterations"] = check_count("cg_iterations", given["cg_iterations"])
+        given["seed"] = check_seed(given.get("seed", 0))
+        warm = given.get("warm_start", False)
+        if not (isinstance(warm, (bool, np.bool_)) or warm == "auto"):
+            raise InputError(f"warm_start must be True, False or 'auto', got {warm!r}")
+        if backbone not in DEFAULT_LEVELS:
+            raise InputError(f"unknown backbone {backbone!r}; expected one of {', '.join(DEFAULT_LEVELS)}")
+        levels = features.check_levels(DEFAULT_LEVELS[backbone] if levels is None else levels)
+        return cls(backbone=backbone, levels=levels, **given)
 
 
-def _fit(rgb: np.ndarray, max_size: int) -> np.ndarray:
-    """``rgb`` scaled down so that its longest side is at most ``max_size``."""
-    h, w = rgb.shape[:2]
-    scale = max_size / max(h, w)
-    if scale >= 1:
-        return rgb
-    return np.clip(_resize(rgb, (max(1, round(h * scale)), max(1, round(w * scale)))), 0, 1)
+@dataclass
+class Working:
+    """The images of a transfer at the working size, and what is computed once for them."""
+
+    net: object
+    src_rgb: np.ndarray  # float RGB, longest side <= max_size
+    src_unit: np.ndarray  # its Lab in [0, 1] per channel
+    ref_rgbs: list  # the references at the working size and their scale
+    ref_units: list
+    ref_feats: list  # per reference: {level: (C, h, w) features}
+    extract: tuple  # the levels whose features are computed
+    max_len: int  # longest side of all the images, in pixels
+    ref_scales: list  # the factor each reference was resized by
 
 
-def _unit_lab(rgb: np.ndarray) -> np.ndarray:
-    return lab_to_unit(_C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32)))
+@dataclass
+class Level:
+    """What one level leaves for the next: the fields per reference, the color models, the
+    semantic clusters, and whether the solves are warm-started (None: to be decided)."""
+
+    fields: list
+    models: tuple | None = None  # (a, b) at the level's resolution
+    models_full: tuple | None = None  # ... at the working size
+    clusters: np.ndarray | None = None
+    warm: bool | None = None
 
 
-def _rgb(unit: np.ndarray) -> np.ndarray:
-    return _C.lab_to_srgb(np.ascontiguousarray(unit_to_lab(unit)))
+def unit_lab(rgb: np.ndarray) -> np.ndarray:
+    """Float sRGB -> CIELab scaled to [0, 1] per channel (the color models' space)."""
+    return lab_to_unit(srgb_to_lab(rgb))
+
+
+def unit_rgb(unit: np.ndarray) -> np.ndarray:
+    """Inverse of :func:`unit_lab`."""
+    return lab_to_srgb(unit_to_lab(unit))
 
 
 def _progress(total: int, enabled, desc: str = "neural transfer"):
-    """A tqdm bar on stderr (by default only when stderr is a terminal), or None."""
     return progress_bar(total, enabled, desc)
 
 
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
-                    seed: int = 0, backend: str = "auto", weights=None, progress=None,
+                    seed: int = 0, device: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
                     warm_start: bool | str = False, previous=None, temporal: float = 0.9,
-                    report: dict | None = None) -> np.ndarray:
-    """Recolor ``src`` with the colors of ``refs`` by neural color transfer.
+                    report: dict | None = None, backend: str | None = None) -> np.ndarray:
+    """Recolor ``src`` with the colors of ``refs`` by neural color transfer (He et al.):
+    deep-feature PatchMatch and local affine color models, coarse to fine.
 
     Parameters
     ----------
     src : (H, W, 3) or (H, W, 4) image (dtype policy of :mod:`transfer.image`).
     refs : image or sequence of images
-        One or several references; with several, each pixel takes its colors from the
-        reference that matches it best (a smooth label map).
+        With several, each pixel takes its colors from the reference that matches it best.
     backbone : {'effnet-lite0', 'vgg19'}
-    levels : sequence of int, optional
-        Pyramid levels to run, coarsest first (default per backbone, see DEFAULT_LEVELS).
-    beta : float
-        Weight of completeness in BDS voting (0: coherence only).
-    lambda_l, lambda_nl : float
-        Local-smoothness and non-local weights of the affine model (lambda_l is 0.125 in the
-        authors' code; with this implementation's units that over-smooths the models).
-    cg_iterations : int
-        Conjugate-gradient iterations of the affine solve per level (the authors stop at
-        100, where the solve has not converged). Together, lambda_l = 0.02 and 300
-        iterations lowered the mean CIEDE2000 to ground truth on four scenes of
-        benchmarks/quality from 8.7 to 6.8 (local changes) and from 7.4 to 5.1 (global).
-    clusters : int
-        Semantic clusters of the non-local term (0 disables it).
-    seed : int
-        Seed of PatchMatch and k-means: the same seed gives the same output.
-    backend : {'auto', 'cpu', 'cuda'}
-        Nearest-neighbour-field backend.
-    weights : path, optional
-        Weights file of the backbone (VGG-19).
-    progress : bool, optional
-        Show a progress bar (default: when stderr is a terminal).
-    strength : float in [0, 1]
-        Blend between the source (0) and the full transfer (1).
-    max_size : int
-        Longest side of the working resolution: larger sources and references are matched and
-        fitted at this size, and the final color models, smooth by construction, are
-        upsampled and applied to the full-resolution source.
-    ref_scale : 'auto', float, or a sequence of floats
-        Factor by which each reference is resized before matching, so that its content
-        appears at the size it has in the source (deep features are not scale-invariant):
-        'auto' (default) tries :data:`transfer.scale.SCALE_CANDIDATES` (0.35 to 1) per
-        reference on the luminance and keeps the one whose matches are the most confident;
-        1 matches the references as they are; a sequence gives one factor per reference
-        (as ``report["ref_scales"]`` tells them).
-    context : float
-        Weight of the next coarser level's features appended to the finest level's before
-        matching (a hypercolumn: 0, the default, matches on the finest level's features
-        alone). 0.5 lowered the mean CIEDE2000 of benchmarks/quality from 6.32 to 6.02 with
-        the plain features, better on 25 of its 35 cases, where the references show the
-        source's scene, from 6.02 to 5.87 with the centred ones, and from 4.97 to 4.89 with
-        ``warm_start`` too (34 cases better); see docs/quality.md.
-    center : bool
-        Match on features centred on the joint mean of the source's and the references'
-        (:func:`transfer.features.center_jointly`) rather than on the plain unit-length
-        features of the paper (False). Default True: mean CIEDE2000 of benchmarks/quality
-        6.32 -> 6.02.
-    warm_start : bool
-        Start each level's affine solve from the coarser level's models, upsampled, instead
-        of the box statistics of the paper: the solves end near convergence, so the result
-        follows the guidance (the references' matched colors) more closely. Better where
-        the references show the source's scene (another view, a graded take, a frame of the
-        same shot): mean CIEDE2000 of benchmarks/quality 6.02 -> 4.97, 33 of 35 cases
-        better, at the same time. Worse where they only show other content in the wanted
-        colors: the solve then copies the guidance's patchwork and the source's own
-        structure fades (SSIM of the lightness to the source's, five such pairs at 512 px:
-        0.67 -> 0.53), which the unconverged solve from box statistics keeps. Hence off by
-        default. 'auto' decides from the matches themselves: on where the mean similarity of
-        the source's features to the references' matched ones at the second level (the
-        first with a coarser one) reaches :data:`WARM_START_MIN_SIMILARITY` (same scene),
-        off below (other content); effnet-lite0 only (its threshold), off with other
-        backbones. ``report["warm_start"]`` says what was done.
-    previous : transfer.temporal.Frame, optional
-        ``report["frame"]`` of the preceding frame of the same shot (:func:`neural_frames`
-        chains them): frames of a video are then recolored consistently. The final color
-        models take, where this frame shows what the previous one did (optical flow, checked
-        by the warped frame's colors: :func:`transfer.temporal.carry`), the previous frame's
-        models carried over by the flow, at a share of ``temporal``. Without it each frame is
-        matched on its own, and the same content can come out in colors several CIEDE2000
-        units apart from one frame to the next.
-    temporal : float in [0, 1]
-        With ``previous``: the carried models' share where the frames agree (default 0.9: a
-        tenth comes from this frame's own fit, so that a long shot does not drift far from
-        the references; 1 copies the first frame's look wherever its content stays).
+    levels : pyramid levels, coarsest first (default per backbone, :data:`DEFAULT_LEVELS`).
+    beta : weight of completeness in BDS voting (0: coherence only).
+    lambda_l, lambda_nl : local-smoothness and non-local weights of the color models.
+    clusters : semantic clusters of the non-local term (0 turns it off).
+    seed : seed of PatchMatch and k-means; the same seed gives the same output.
+    device : {'auto', 'cpu', 'cuda'}: where the correspondences are computed.
+    weights : weights file of the backbone (VGG-19).
+    progress : show a progress bar (default: when stderr is a terminal).
+    strength : blend between the source (0) and the full transfer (1).
+    max_size : longest side at which images are matched and fitted; the models are applied to
+        the full-resolution source.
+    cg_iterations : conjugate-gradient steps of each level's color-model solve.
+    ref_scale : 'auto', a factor, or one factor per reference: references resized before
+        matching so that their content has the source's size (:mod:`transfer.scale`).
+    context : weight of the coarser level's features appended to the finest level's
+        (about 0.5 helps when the references show the source's scene).
+    center : match features centred on the images' joint mean (True) or the paper's plain
+        unit-length features.
+    warm_start : start each level's solve from the coarser level's models: True where the
+        references show the source's scene, False (default) where they show other content,
+        'auto' to decide from the matches.
+    previous, temporal : the preceding frame of a shot (a :class:`transfer.temporal.Frame`,
+        as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
-        Filled with intermediate pictures (guidance, confidence, labels per level), each
-        level's mean match similarity, the reference scales ("ref_scales"), whether the
-        solves were warm-started ("warm_start"), what the next frame needs ("frame") and,
-        with ``previous``, the carried models' share per pixel ("temporal").
+        Filled with pictures per level, the reference scales, whether the solves were
+        warm-started, and ``"frame"`` (what :func:`neural_frame` returns).
+    backend : the old name of ``device`` (deprecated).
 
     Returns
     -------
-    ndarray like ``src`` (dtype policy).
+    ndarray like ``src`` (dtype policy). docs/api.md and docs/quality.md give the defaults'
+    measurements.
     """
+    device = device_option(device, backend, "neural_transfer")
+    options = Options.checked(backbone=backbone, levels=levels, beta=beta, lambda_l=lambda_l,
+                              lambda_nl=lambda_nl, clusters=clusters, seed=seed, device=device,
+                              weights=weights, max_size=max_size, cg_iterations=cg_iterations,
+                              ref_scale=ref_scale, context=context, center=center,
+                              warm_start=warm_start)
+    result, frame = transfer_frame(src, refs, options, previous=previous, temporal=temporal,
+                                   strength=strength, progress=progress, report=report)
+    if report is not None:
+        report["frame"] = frame
+    return result
+
+
+def neural_frame(src, refs, *, previous: Frame | None = None, temporal: float = 0.9, **options):
+    """One frame of a shot: ``(result, frame)``, where ``frame`` is what the next frame takes
+    as ``previous`` (its color models, and the scales the references were matched at, which
+    the next frame keeps). ``options`` are :func:`neural_transfer`'s."""
+    report = options.pop("report", None)
+    report = {} if report is None else report
+    if previous is not None and previous.ref_scales is not None:
+        options.setdefault("ref_scale", previous.ref_scales)
+    result = neural_transfer(src, refs, previous=previous, temporal=temporal, report=report, **options)
+    return result, report["frame"]
+
+
+def transfer_frame(src, refs, options: Options, *, previous=None, temporal: float = 0.9,
+                   strength: float = 1.0, progress=None, report: dict | None = None):
+    """The neural transfer on checked :class:`Options`: ``(result, frame)``. The driver:
+    prepare the working images, then level by level match, build the guidance, choose a
+    reference per pixel, fit the color models and apply them; the last level's models are
+    smoothed and applied at full resolution."""
     s = color_image(src, "src")
     strength = check_strength(strength)
-    ref_list = as_reference_list(refs)
-    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
-    rs = [color_image(r, n) for r, n in zip(ref_list, names)]
-    if backend not in ("auto", "cpu", "cuda"):
-        raise InputError(f"unknown backend {backend!r}; expected 'auto', 'cpu' or 'cuda'")
-    if int(max_size) != max_size or max_size < 16:
-        raise InputError(f"max_size must be an integer >= 16, got {max_size!r}")
-    check_ref_scale(ref_scale)
-    context = check_weight("context", context)
-    beta = check_weight("beta", beta)
-    lambda_l = check_weight("lambda_l", lambda_l)
-    lambda_nl = check_weight("lambda_nl", lambda_nl)
-    clusters = check_count("clusters", clusters, 0, 256)
-    cg_iterations = check_count("cg_iterations", cg_iterations)
-    seed = check_seed(seed)
-    if not (isinstance(warm_start, (bool, np.bool_)) or warm_start == "auto"):
-        raise InputError(f"warm_start must be True, False or 'auto', got {warm_start!r}")
-    if backbone not in DEFAULT_LEVELS:
-        raise InputError(f"unknown backbone {backbone!r}; expected one of {', '.join(DEFAULT_LEVELS)}")
-    levels = features.check_levels(DEFAULT_LEVELS[backbone] if levels is None else levels)
-    net = features.backbone(backbone, weights=weights)
-    extract = features.context_levels(levels, context)
-    full_h, full_w = s.rgb.shape[:2]
-    src_rgb = _fit(s.rgb, max_size)
-    height, width = src_rgb.shape[:2]
-    temporal = check_previous(previous, src_rgb.shape, temporal)
-    src_unit = _unit_lab(src_rgb)
-    bar = _progress(len(levels) * (len(rs) + 1), progress)
-
-    ref_rgbs = scale_references(net, gray3(src_rgb), [_fit(r.rgb, max_size) for r in rs], ref_scale,
-                                max_size=max_size, seed=seed, backend=backend, report=report)
-    ref_feats = [{lv: f.numpy() for lv, f in net.features(r, extract).items()} for r in ref_rgbs]
-    ref_units = [_unit_lab(r) for r in ref_rgbs]
-    max_len = max([height, width] + [max(r.shape[:2]) for r in ref_rgbs])
-    fields = [None] * len(rs)  # (ab, ba) of the previous level per reference
-    cluster_map = None
-    current = src_rgb
-    a_full = b_full = prev_models = None
-    warm = None if warm_start == "auto" else bool(warm_start)  # None (auto): decided at the second of `levels`
-    for level in levels:
-        with_context = bool(context) and level == levels[-1]
-        now = (level, level + 1) if with_context else (level,)
-        fs_all = {lv: f.numpy() for lv, f in net.features(current, now).items()}
-        h, w = fs_all[level].shape[1:]
-        if cluster_map is None and clusters > 0 and lambda_nl > 0:
-            cluster_map = kmeans_classes([fs_all[level]], clusters, seed)[0]
-        src_level = _resize(src_unit, (h, w))
-        frs_all = ref_feats
-        if center:
-            fs_all, *frs_all = features.center_jointly([fs_all] + ref_feats, now)
-        if with_context:  # the finest level's matches also weigh their surroundings
-            fs = features.with_context(fs_all[level], fs_all[level + 1], context)
-            frs = [features.with_context(fr[level], fr[level + 1], context) for fr in frs_all]
-        else:
-            fs, frs = fs_all[level], [fr[level] for fr in frs_all]
-        fs_unit = nnf.normalize(fs)
-        guides, errors = [], []
-        for i, fr in enumerate(frs):
-            hr, wr = fr.shape[1:]
-            radius = search_radius(level, max_len // STRIDES[level])
-            init_ab = init_ba = None
-            if fields[i] is not None:
-                prev_ab, prev_ba = fields[i]
-                init_ab = nnf.upsample(prev_ab, (h, w), (hr, wr), coarse_shape_b=prev_ba.shape[:2])
-                init_ba = nnf.upsample(prev_ba, (hr, wr), (h, w), coarse_shape_b=prev_ab.shape[:2])
-            f_ab = nnf.patchmatch(fs, fr, init=init_ab, radius=radius, seed=seed, backend=backend)
-            f_ba = nnf.patchmatch(fr, fs, init=init_ba, radius=radius, seed=seed + 1, backend=backend)
-            fields[i] = (f_ab.nnf, f_ba.nnf)
-            guides.append(nnf.bds_vote(_resize(ref_units[i], (hr, wr)), f_ab, f_ba, beta=beta))
-            voted = nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba, beta=beta)
-            errors.append(-np.einsum("hwc,hwc->hw", fs_unit, voted))
-            if bar is not None:
-                bar.update(1)
-        if len(rs) > 1:
-            labels = potts_labels(np.stack(errors), src_level[..., 0])
-        else:
-            labels = np.zeros((h, w), np.int32)
-        rows, cols = np.indices((h, w))
-        guide = np.stack(guides)[labels, rows, cols]
-        error = np.stack(errors)[labels, rows, cols]
-        spread = float(error.max() - error.min())
-        confidence = np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
-        nu = (height * width) / (h * w)
-        level_clusters = None if cluster_map is None else resample_labels(cluster_map, (h, w))
-        # warm_start: from the coarser level's models, upsampled (nested iteration, as in
-        # multigrid), the 300 steps end near the converged models, which the box-statistics
-        # start reaches only after about 1000 (benchmarks/quality: 4.97 either way); stopped
-        # early from the box statistics, the models stay nearer those, which keep the
-        # source's structure where the guidance is an unrelated patchwork.
-        similarity = float(-error.mean())
-        if warm is None and prev_models is not None:
-            warm = similarity >= WARM_START_MIN_SIMILARITY.get(backbone, np.inf)
-        x0 = None
-        if warm and prev_models is not None:
-            x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in prev_models)
-        a, b = local_affine(src_level, guide, confidence, nu=nu, lambda_l=lambda_l,
-                            lambda_nl=lambda_nl, clusters=level_clusters,
-                            iterations=cg_iterations, x0=x0)
-        prev_models = (a, b)
-        a_full = _C.resize_bilinear(a, height, width)
-        b_full = _C.resize_bilinear(b, height, width)
-        if level == levels[-1]:  # edge-aware smoothing of the final coefficients
-            fitted = a_full * src_unit + b_full
-            inside = ((fitted >= 0) & (fitted <= 1)).astype(np.float64)
-            data_weight = np.concatenate([inside, inside], axis=2) * (1 - 1e-3) + 1e-3
-            lam = 0.024 * nu * (4 if level == 1 else 1)
-            smooth = wls_smooth(np.concatenate([a_full, b_full], axis=2), src_unit[..., 0], lam=lam,
-                                data_weight=data_weight, iterations=100)
-            a_full, b_full = smooth[..., :3], smooth[..., 3:]
-            if previous is not None:  # the previous frame's models where it showed the same content
-                models, share = carry_over(np.concatenate([a_full, b_full], axis=2), src_rgb,
-                                           previous, temporal)
-                a_full, b_full = models[..., :3], models[..., 3:]
-                if report is not None:
-                    report["temporal"] = share
-        current = _rgb(np.clip(a_full * src_unit + b_full, 0, 1))
-        if report is not None:
-            report.setdefault("levels", []).append({
-                "level": level, "guide": _rgb(np.clip(guide, 0, 1)), "confidence": confidence,
-                "labels": labels, "result": current, "similarity": similarity})
-        if bar is not None:
-            bar.update(1)
+    rs = color_references(refs)
+    temporal = check_previous(previous, working_shape(s.rgb.shape, options.max_size), temporal)
+    work = prepare(s, rs, options, report)
+    bar = _progress(len(options.levels) * (len(rs) + 1), progress)
+    state = Level(fields=[None] * len(rs), warm=None if options.warm_start == "auto" else bool(options.warm_start))
+    current = work.src_rgb
+    for level in options.levels:
+        current = transfer_level(work, state, level, current, options, previous, temporal, bar, report)
     if bar is not None:
         bar.close()
-    a_working, b_working = a_full, b_full
-    if (height, width) != (full_h, full_w):  # the smooth models, applied at full resolution
-        a_full = _C.resize_bilinear(np.ascontiguousarray(a_full), full_h, full_w)
-        b_full = _C.resize_bilinear(np.ascontiguousarray(b_full), full_h, full_w)
-        current = _rgb(np.clip(a_full * _unit_lab(s.rgb) + b_full, 0, 1))
+    models = state.models_full
+    height, width = work.src_rgb.shape[:2]
+    if (height, width) != s.rgb.shape[:2]:  # the smooth models, applied at full resolution
+        current = apply_models(models, unit_lab(s.rgb))
     if report is not None:
         report["result"] = current
-        report["warm_start"] = bool(warm)
-        report["frame"] = Frame(src_rgb, np.concatenate([a_working, b_working], axis=2),
-                                report.get("ref_scales"))
-    return finish(s, current, strength)
+        report["warm_start"] = bool(state.warm)
+    frame = Frame(work.src_rgb, np.concatenate(models, axis=2), work.ref_scales)
+    return finish(s, current, strength), frame
+
+
+def prepare(s, rs, options: Options, report) -> Working:
+    """The working images (longest side max_size), the references at the source's scale,
+    and the references' features, computed once."""
+    net = features.backbone(options.backbone, weights=options.weights)
+    extract = features.context_levels(options.levels, options.context)
+    src_rgb = fit(s.rgb, options.max_size)
+    scales = {}
+    ref_rgbs = scale_references(net, gray3(src_rgb), [fit(r.rgb, options.max_size) for r in rs],
+                                options.ref_scale, max_size=options.max_size, seed=options.seed,
+                                device=options.device, report=scales)
+    if report is not None:
+        report.update(scales)
+    ref_feats = [{lv: f.numpy() for lv, f in net.features(r, extract).items()} for r in ref_rgbs]
+    max_len = max(list(src_rgb.shape[:2]) + [max(r.shape[:2]) for r in ref_rgbs])
+    return Working(net, src_rgb, unit_lab(src_rgb), ref_rgbs, [unit_lab(r) for r in ref_rgbs],
+                   ref_feats, extract, max_len, scales["ref_scales"])
+
+
+def transfer_level(work: Working, state: Level, level: int, current, options: Options,
+                   previous, temporal, bar, report):
+    """One level: the features of the current result matched to the references', the
+    guidance and confidence, the color models fitted and applied; returns the new result."""
+    fs, frs, h, w = level_features(work, state, level, current, options)
+    fs_unit = nnf.normalize(fs)
+    guides, errors = [], []
+    for i, fr in enumerate(frs):
+        radius = search_radius(level, work.max_len // STRIDES[level])
+        f_ab, f_ba = nnf.match_both_ways(fs, fr, previous=state.fields[i], radius=radius,
+                                         seed=options.seed, device=options.device)
+        state.fields[i] = (f_ab.nnf, f_ba.nnf)
+        guide, error = guidance(fs_unit, fr, f_ab, f_ba, work.ref_units[i], options.beta)
+        guides.append(guide)
+        errors.append(error)
+        if bar is not None:
+            bar.update(1)
+    src_level = resize(work.src_unit, (h, w))
+    labels, guide, error = choose_reference(guides, errors, src_level)
+    confidence = match_confidence(error)
+    similarity = float(-error.mean())
+    if state.warm is None and state.models is not None:
+        state.warm = similarity >= WARM_START_MIN_SIMILARITY.get(options.backbone, np.inf)
+    a, b = fit_models(work, state, src_level, guide, confidence, options)
+    state.models = (a, b)
+    height, width = work.src_rgb.shape[:2]
+    models = (_C.resize_bilinear(a, height, width), _C.resize_bilinear(b, height, width))
+    if level == options.levels[-1]:
+        models = smooth_models(models, work.src_unit, (height * width) / (h * w), level)
+        if previous is not None:  # the previous frame's models where it showed the same content
+            carried, share = carry_over(np.concatenate(models, axis=2), work.src_rgb, previous, temporal)
+            models = (carried[..., :3], carried[..., 3:])
+            if report is not None:
+                report["temporal"] = share
+    state.models_full = models
+    current = apply_models(models, work.src_unit)
+    if report is not None:
+        report.setdefault("levels", []).append({
+            "level": level, "guide": unit_rgb(np.clip(guide, 0, 1)), "confidence": confidence,
+            "labels": labels, "result": current, "similarity": similarity})
+    if bar is not None:
+        bar.update(1)
+    return current
+
+
+def level_features(work: Working, state: Level, level: int, current, options: Options):
+    """The features of the current result at ``level`` and the references' to match them
+    with (centred jointly, with the coarser level's as context at the finest level); also
+    the semantic clusters, from the first level's. Returns ``(fs, frs, h, w)``."""
+    with_context = bool(options.context) and level == options.levels[-1]
+    now = (level, level + 1) if with_context else (level,)
+    fs_all = {lv: f.numpy() for lv, f in work.net.features(current, now).items()}
+    h, w = fs_all[level].shape[1:]
+    if state.clusters is None and options.clusters > 0 and options.lambda_nl > 0:
+        state.clusters = kmeans_classes([fs_all[level]], options.clusters, options.seed)[0]
+    frs_all = work.ref_feats
+    if options.center:
+        fs_all, *frs_all = features.center_jointly([fs_all] + work.ref_feats, now)
+    if with_context:  # the finest level's matches also weigh their surroundings
+        fs = features.with_context(fs_all[level], fs_all[level + 1], options.context)
+        frs = [features.with_context(fr[level], fr[level + 1], options.context) for fr in frs_all]
+    else:
+        fs, frs = fs_all[level], [fr[level] for fr in frs_all]
+    return fs, frs, h, w
+
+
+def guidance(fs_unit, fr, f_ab, f_ba, ref_unit, beta: float):
+    """The reference's colors voted onto the source (BDS) and the matching error per cell:
+    minus the cosine of the source's unit features ``fs_unit`` to the reference's voted
+    ones."""
+    hr, wr = fr.shape[1:]
+    guide = nnf.bds_vote(resize(ref_unit, (hr, wr)), f_ab, f_ba, beta=beta)
+    voted = nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba, beta=beta)
+    return guide, -np.einsum("hwc,hwc->hw", fs_unit, voted)
+
+
+def choose_reference(guides, errors, src_level):
+    """With several references, a Potts label map of the one with the lowest error per
+    pixel (smooth along the source's edges); returns ``(labels, guide, error)``."""
+    h, w = errors[0].shape
+    if len(guides) > 1:
+        labels = potts_labels(np.stack(errors), src_level[..., 0])
+    else:
+        labels = np.zeros((h, w), np.int32)
+    rows, cols = np.indices((h, w))
+    return labels, np.stack(guides)[labels, rows, cols], np.stack(errors)[labels, rows, cols]
+
+
+def match_confidence(error: np.ndarray) -> np.ndarray:
+    """The matching error rescaled to a confidence in (0, 1], 1 at the best match."""
+    spread = float(error.max() - error.min())
+    return np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
+
+
+def fit_models(work: Working, state: Level, src_level, guide, confidence, options: Options):
+    """The local affine color models of the level (algorithm.md section 4); warm-started
+    from the coarser level's, upsampled, when ``state.warm``."""
+    h, w = guide.shape[:2]
+    height, width = work.src_rgb.shape[:2]
+    level_clusters = None if state.clusters is None else resample_labels(state.clusters, (h, w))
+    x0 = None
+    if state.warm and state.models is not None:
+        x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in state.models)
+    return local_affine(src_level, guide, confidence, nu=(height * width) / (h * w),
+                        lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
+                        clusters=level_clusters, iterations=options.cg_iterations, x0=x0)
+
+
+def smooth_models(models, src_unit, nu: float, level: int):
+    """The final models smoothed along the source's edges (WLS), trusting them where they
+    keep colors in gamut."""
+    a, b = models
+    fitted = a * src_unit + b
+    inside = ((fitted >= 0) & (fitted <= 1)).astype(np.float64)
+    data_weight = np.concatenate([inside, inside], axis=2) * (1 - 1e-3) + 1e-3
+    lam = 0.024 * nu * (4 if level == 1 else 1)
+    smooth = wls_smooth(np.concatenate([a, b], axis=2), src_unit[..., 0], lam=lam,
+                        data_weight=data_weight, iterations=100)
+    return smooth[..., :3], smooth[..., 3:]
+
+
+def apply_models(models, src_unit) -> np.ndarray:
+    """The color models applied to the source (Lab in [0, 1]): float sRGB."""
+    a, b = models
+    if a.shape[:2] != src_unit.shape[:2]:
+        a = _C.resize_bilinear(np.ascontiguousarray(a), *src_unit.shape[:2])
+        b = _C.resize_bilinear(np.ascontiguousarray(b), *src_unit.shape[:2])
+    return unit_rgb(np.clip(a * src_unit + b, 0, 1))
 
 
 def neural_frames(frames, refs, *, temporal: float = 0.9, ref_scale="auto", **options):
     """Recolors the frames of one shot, in order, consistently: yields each frame's result.
 
     Each frame after the first is recolored with the previous one's models carried along the
-    motion (``previous``, ``temporal`` of :func:`neural_transfer`), and with the references
-    at the scale picked for the first frame (``ref_scale='auto'`` is decided once). ``frames``
-    is any iterable of images of one size (a list, or a generator reading files); the other
-    options are :func:`neural_transfer`'s (``report`` excepted).
+    motion (:func:`neural_frame`), and with the references at the scale picked for the first
+    frame. ``frames`` is any iterable of images of one size; the other options are
+    :func:`neural_transfer`'s (``report`` excepted).
     """
     return chain(neural_transfer, frames, refs, temporal=temporal, ref_scale=ref_scale, **options)

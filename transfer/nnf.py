@@ -142,7 +142,7 @@ def _initial_field(init, shape_a, shape_b) -> np.ndarray:
 
 def _resolve_backend(backend: str, shape_a, shape_b) -> str:
     if backend not in BACKENDS:
-        raise InputError(f"unknown backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+        raise InputError(f"unknown device {backend!r}; expected one of {', '.join(BACKENDS)}")
     if backend == "auto":
         if shape_a[0] * shape_a[1] * shape_b[0] * shape_b[1] <= EXACT_AUTO_MAX:
             return "exact"
@@ -178,7 +178,8 @@ def _use_bfloat16(precision: str, requested: str, backend: str) -> bool:
 
 
 def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None = None,
-               init=None, seed: int = 0, backend: str = "auto", precision: str | None = None) -> Field:
+               init=None, seed: int = 0, device: str = "auto", precision: str | None = None,
+               backend: str | None = None) -> Field:
     """Approximate nearest-neighbour field from ``a`` to ``b`` by PatchMatch.
 
     Each iteration runs jump-flood propagation (steps 8, 4, 2, 1, each from the four
@@ -201,18 +202,19 @@ def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None
         Field to start from (the previous level's, upsampled; a previous frame's). Default:
         the proportional mapping.
     seed : int
-    backend : {'auto', 'cpu', 'cuda', 'exact'}
-        'auto' takes 'exact' for small maps (|A| |B| <= 2^22), else 'cuda' where a GPU is
-        available, else 'cpu'.
+    device : {'auto', 'cpu', 'cuda', 'exact'}
+        Where the search runs ('exact': the exact search, on the CPU). 'auto' takes 'exact'
+        for small maps (|A| |B| <= 2^22), else 'cuda' where a GPU is available, else 'cpu'.
+    backend
+        The old name of ``device`` (deprecated).
     precision : {'auto', 'float32', 'bfloat16'}, optional
-        Default :data:`default_precision` ('auto'). How the CPU backend compares
-        candidates: on bfloat16 copies of the maps (products added in float32; on the
-        benchmark maps 1.3-1.6x faster on an AMD EPYC, 1.1-1.5x on an Intel Xeon VM at up
-        to 256 x 256, the same mean similarity to within 1e-4), or in float32. 'auto' takes
+        Default :data:`default_precision` ('auto'). How the CPU compares candidates: on
+        bfloat16 copies of the maps (products added in float32; faster, the same mean
+        similarity to within 1e-4: docs/performance.md), or in float32. 'auto' takes
         bfloat16 where the CPU has AVX512-BF16 (:func:`bfloat16_available`), so fields can
-        differ in a few pixels between machines;
-        'float32' gives the same field on every machine (and the CUDA backend's). Either way
-        ``dist`` holds the float32 distances of the field found.
+        differ in a few pixels between machines; 'float32' gives the same field on every
+        machine (and the CUDA kernel's). Either way ``dist`` holds the float32 distances of
+        the field found.
 
     Returns
     -------
@@ -225,8 +227,9 @@ def patchmatch(a, b, *, patch_size: int = 3, iters: int = 10, radius: int | None
     transfer.InputError
         Wrong shapes, channel mismatch, empty maps, NaN/inf, bad options or init shape.
     transfer.CudaUnavailableError
-        backend='cuda' without a CUDA build or GPU.
+        device='cuda' without a CUDA build or GPU.
     """
+    backend = _native.device_option(device, backend, "patchmatch")
     a, b = _pair(a, b)
     half = _half(patch_size)
     if int(iters) != iters or iters < 0:
@@ -321,6 +324,25 @@ def exact(a, b, *, patch_size: int = 3, max_chunk_bytes: int = 1 << 28) -> Field
 
 
 # ---- coarse to fine -----------------------------------------------------------------------------
+
+
+def match_both_ways(a, b, *, previous=None, radius: int | None = None, seed: int = 0,
+                    device: str = "auto") -> tuple[Field, Field]:
+    """PatchMatch fields ``a`` -> ``b`` and ``b`` -> ``a``: one level of the coarse-to-fine
+    matching of the deep pipelines.
+
+    ``previous`` is the coarser level's pair of fields (ab, ba), whose matches start this
+    level's (upsampled by :func:`upsample`); None starts from the proportional mapping. The
+    two searches draw from ``seed`` and ``seed + 1``.
+    """
+    init_ab = init_ba = None
+    if previous is not None:
+        prev_ab, prev_ba = (getattr(f, "nnf", f) for f in previous)
+        init_ab = upsample(prev_ab, a.shape[1:], b.shape[1:], coarse_shape_b=prev_ba.shape[:2])
+        init_ba = upsample(prev_ba, b.shape[1:], a.shape[1:], coarse_shape_b=prev_ab.shape[:2])
+    f_ab = patchmatch(a, b, init=init_ab, radius=radius, seed=seed, device=device)
+    f_ba = patchmatch(b, a, init=init_ba, radius=radius, seed=seed + 1, device=device)
+    return f_ab, f_ba
 
 
 def upsample(field, shape_a, shape_b, *, coarse_shape_b=None) -> np.ndarray:

@@ -29,6 +29,7 @@ from .image import (
     as_reference_list,
     check_strength,
     color_image,
+    color_references,
     finish,
     reference_weights,
     to_float,
@@ -402,11 +403,18 @@ def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", f
     if unknown:
         raise TypeError(f"regional() got option(s) {', '.join(unknown)} that method {method!r} does not take")
     regrain = method == "idt" and bool(options.pop("regrain", True))
-    names = ["ref"] if len(ref_list) == 1 else [f"refs[{i}]" for i in range(len(ref_list))]
-    rs = [color_image(r, n) for r, n in zip(ref_list, names)]
-    ref_labels = _reference_maps(ref_regions, rs)
-    w = reference_weights(weights, len(rs))
+    rs = color_references(ref_list)
+    maps, kept = _fit_regions(s, rs, labels, _reference_maps(ref_regions, rs),
+                              reference_weights(weights, len(rs)), method, unmatched, options)
+    out, blend, order = _blend_regions(s, labels, soft, maps, radius, regrain)
+    if report is not None:
+        report.update(weights=blend, labels=order, unmatched=kept)
+    return finish(s, out, strength)
 
+
+def _fit_regions(s, rs, labels, ref_labels, w, method, unmatched, options):
+    """The method's map of colors fitted per region of the source, from the same region of
+    the references: ``(label, map)`` pairs, and the labels left as they are."""
     visible = _visible(s)
     regions = [int(k) for k in np.unique(labels[visible]) if k != 0]
     maps, kept = [], []
@@ -425,14 +433,20 @@ def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", f
                            f"than {MIN_REGION_PIXELS})")
                 if unmatched == "error":
                     raise InputError(message)
-                warnings.warn(f"{message}; it is left as it is", stacklevel=2)
+                warnings.warn(f"{message}; it is left as it is", stacklevel=3)
             kept.append(k)
             continue
         region_refs = [r if m is None else _restricted(r, m) for r, m, u in zip(rs, served, use) if u]
         w_used = np.array([wi for wi, u in zip(w, use) if u])
         maps.append((k, classical.fitted_map(_restricted(s, in_src), region_refs,
                                              w_used / w_used.sum(), method, **options)))
+    return maps, kept
 
+
+def _blend_regions(s, labels, soft, maps, radius, regrain):
+    """Each region's colors blended by the feathered region weights (the source's own where
+    it is kept); ``(rgb, weights, labels of the weight maps)``."""
+    shape = s.rgb.shape[:2]
     order = [0] + [k for k, _ in maps]  # weight map i belongs to label order[i]
     index = np.zeros(shape, np.int32)
     for i, (k, _) in enumerate(maps, start=1):
@@ -449,9 +463,7 @@ def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", f
         regrained = classical.regrain_image(s.rgb, np.clip(out, 0, 1))
         keep = blend[0][..., None]  # (the convex form is exact where keep is 0 or 1)
         out = keep * s.rgb + (1 - keep) * regrained
-    if report is not None:
-        report.update(weights=blend, labels=order, unmatched=kept)
-    return finish(s, out, strength)
+    return out, blend, order
 
 
 def _serving(rs, served, w):

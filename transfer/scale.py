@@ -12,8 +12,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import nnf
-from ._native import _C
+from .color import gray3, gray_of  # noqa: F401  (gray_of: transfer.scale's name for it before)
 from .errors import InputError
+from .pyramid import resize
 
 #: Factors that ref_scale="auto" tries: a reference shot up to 2.8x closer than the target,
 #: or at up to 2.8x its resolution, is shrunk to the target's scale (with the reference at
@@ -26,18 +27,6 @@ SCALE_CANDIDATES = (0.35, 0.5, 0.71, 1.0)
 _LEVEL = 3  # the pyramid level the candidates are compared at
 _SIZE = 256  # ... with the target's longest side brought to this
 MIN_SIDE = 16  # smallest reference side (pixels) worth matching
-
-
-def gray_of(rgb: np.ndarray) -> np.ndarray:
-    """The sRGB gray with the same CIELab lightness as ``rgb`` (what a B&W print shows)."""
-    lab = _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
-    lab[..., 1:] = 0.0
-    return _C.lab_to_srgb(lab).mean(axis=-1)
-
-
-def gray3(rgb: np.ndarray) -> np.ndarray:
-    """:func:`gray_of` as three equal channels (the input of the feature networks)."""
-    return np.repeat(gray_of(rgb)[..., None], 3, axis=2)
 
 
 def scaled_shape(shape, s: float) -> tuple[int, int]:
@@ -53,7 +42,7 @@ def match_confidence(f_ab: np.ndarray, f_ba: np.ndarray, dist: np.ndarray) -> np
 
 
 def reference_scale(net, target_gray3: np.ndarray, ref_rgb: np.ndarray, *,
-                    candidates=SCALE_CANDIDATES, seed: int = 0, backend: str = "auto"):
+                    candidates=SCALE_CANDIDATES, seed: int = 0, device: str = "auto"):
     """The factor by which to resize ``ref_rgb`` so that its content appears at the size it
     has in the target, and the score of each candidate factor.
 
@@ -62,20 +51,17 @@ def reference_scale(net, target_gray3: np.ndarray, ref_rgb: np.ndarray, *,
     brought to a common small size (the relative scale is what matters). Candidates that
     would make the reference's shortest side fall under MIN_SIDE pixels are skipped; 1.0 is
     always tried."""
-    from .neural import _resize
-
     shrink = min(1.0, _SIZE / max(target_gray3.shape[:2]))
-    small_t = np.clip(_resize(target_gray3, scaled_shape(target_gray3.shape, shrink)), 0, 1)
+    small_t = np.clip(resize(target_gray3, scaled_shape(target_gray3.shape, shrink)), 0, 1)
     f_t = net.features(small_t, (_LEVEL,))[_LEVEL].numpy()
     gray_ref = gray3(ref_rgb)
     scores = {}
     for s in candidates:
         if s != 1.0 and min(scaled_shape(ref_rgb.shape, s)) < MIN_SIDE:
             continue
-        small_r = np.clip(_resize(gray_ref, scaled_shape(ref_rgb.shape, s * shrink)), 0, 1)
+        small_r = np.clip(resize(gray_ref, scaled_shape(ref_rgb.shape, s * shrink)), 0, 1)
         f_r = net.features(small_r, (_LEVEL,))[_LEVEL].numpy()
-        f_ab = nnf.patchmatch(f_t, f_r, seed=seed, backend=backend)
-        f_ba = nnf.patchmatch(f_r, f_t, seed=seed + 1, backend=backend)
+        f_ab, f_ba = nnf.match_both_ways(f_t, f_r, seed=seed, device=device)
         scores[s] = float(match_confidence(f_ab.nnf, f_ba.nnf, f_ab.dist).mean())
     return max(scores, key=scores.get), scores
 
@@ -96,15 +82,13 @@ def check_ref_scale(ref_scale) -> None:
 
 
 def scale_references(net, target_gray3: np.ndarray, ref_rgbs: list, ref_scale, *, max_size: int,
-                     seed: int = 0, backend: str = "auto", report: dict | None = None) -> list:
+                     seed: int = 0, device: str = "auto", report: dict | None = None) -> list:
     """``ref_rgbs`` (float RGB at working size) resized by ``ref_scale`` ('auto' or a factor
     that passed :func:`check_ref_scale`, which the callers run before any heavy work; see
     :func:`reference_scale`); the factors go to report["ref_scales"] (with 'auto' also the
     candidates' scores to report["ref_scale_scores"])."""
-    from .neural import _resize
-
     if isinstance(ref_scale, str):
-        picks = [reference_scale(net, target_gray3, x, seed=seed, backend=backend) for x in ref_rgbs]
+        picks = [reference_scale(net, target_gray3, x, seed=seed, device=device) for x in ref_rgbs]
         factors = [f for f, _ in picks]
         if report is not None:
             report["ref_scale_scores"] = [scores for _, scores in picks]
@@ -121,7 +105,7 @@ def scale_references(net, target_gray3: np.ndarray, ref_rgbs: list, ref_scale, *
             if min(shape) < MIN_SIDE or max(shape) > 2 * max_size:
                 raise InputError(f"ref_scale {f:g} makes reference {i} {shape[1]}x{shape[0]} pixels; "
                                  f"it must stay between {MIN_SIDE} and 2 * max_size = {2 * max_size}")
-            rgb = np.clip(_resize(rgb, shape), 0, 1)
+            rgb = np.clip(resize(rgb, shape), 0, 1)
         out.append(rgb)
     if report is not None:
         report["ref_scales"] = factors

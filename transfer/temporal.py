@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._native import _C
+from .color import srgb_to_lab
 from .errors import InputError
 from .image import check_weight
 
@@ -119,10 +120,6 @@ def continuity(before: np.ndarray, now: np.ndarray) -> float:
     return float(np.clip((overlap - CUT_OVERLAP) / (SHOT_OVERLAP - CUT_OVERLAP), 0.0, 1.0))
 
 
-def _lab(rgb: np.ndarray) -> np.ndarray:
-    return _C.srgb_to_lab(np.ascontiguousarray(rgb, dtype=np.float32))
-
-
 def carry(image: np.ndarray, previous: Frame):
     """The previous frame's values carried onto ``image``: ``(values, sureness)``, both laid
     on ``image`` (float RGB in [0, 1], the previous frame's size).
@@ -138,7 +135,7 @@ def carry(image: np.ndarray, previous: Frame):
     from skimage.transform import resize
 
     height, width = image.shape[:2]
-    lab_now, lab_before = _lab(image), _lab(previous.image)
+    lab_now, lab_before = srgb_to_lab(image), srgb_to_lab(previous.image)
     scale = min(1.0, FLOW_SIZE / max(height, width))
     small = (max(1, round(height * scale)), max(1, round(width * scale)))
     lightness = [resize(x[..., 0], small, anti_aliasing=scale < 1) for x in (lab_now, lab_before)]

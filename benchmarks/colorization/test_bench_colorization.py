@@ -83,8 +83,8 @@ def test_stage_patchmatch(benchmark, images):
     fa = net.features(np.repeat(gray[..., None], 3, axis=2), (2,))[2].numpy()
     fr = net.features(ref, (2,))[2].numpy()
     run(benchmark, "colorize-512-stages", "patchmatch both ways (level 2, cold start)",
-        lambda: (nnf.patchmatch(fa, fr, radius=32, backend="cpu"),
-                 nnf.patchmatch(fr, fa, radius=32, backend="cpu")))
+        lambda: (nnf.patchmatch(fa, fr, radius=32, device="cpu"),
+                 nnf.patchmatch(fr, fa, radius=32, device="cpu")))
 
 
 def test_stage_colors_on_pixel_grid(benchmark, images):
@@ -96,7 +96,7 @@ def test_stage_colors_on_pixel_grid(benchmark, images):
     net = features.backbone("effnet-lite0")
     fa = net.features(np.repeat(gray[..., None], 3, axis=2), (2,))[2].numpy()
     fr = net.features(ref, (2,))[2].numpy()
-    field = nnf.patchmatch(fa, fr, radius=32, backend="cpu").nnf
+    field = nnf.patchmatch(fa, fr, radius=32, device="cpu").nnf
     ref_ab = _lab(ref.astype(np.float32) / 255)[..., 1:]
     everywhere = np.ones(gray.shape, bool)
 

@@ -79,16 +79,16 @@ def test_stage_patchmatch(benchmark, level2):
     init = nnf.proportional_field(fs.shape[1:], fr.shape[1:])
 
     def both():
-        nnf.patchmatch(fs, fr, init=init, radius=32, backend="cpu")
-        nnf.patchmatch(fr, fs, init=init, radius=32, backend="cpu")
+        nnf.patchmatch(fs, fr, init=init, radius=32, device="cpu")
+        nnf.patchmatch(fr, fs, init=init, radius=32, device="cpu")
 
     run(benchmark, "neural-512-stages", "patchmatch both ways (level 2, 256x256x32, cold start)", both)
 
 
 def test_stage_bds_vote(benchmark, level2, images):
     fs, fr = level2
-    f_ab = nnf.patchmatch(fs, fr, radius=32, backend="cpu")
-    f_ba = nnf.patchmatch(fr, fs, radius=32, backend="cpu")
+    f_ab = nnf.patchmatch(fs, fr, radius=32, device="cpu")
+    f_ba = nnf.patchmatch(fr, fs, radius=32, device="cpu")
     ref_small = lab_to_unit(np.zeros((256, 256, 3), np.float32))
     run(benchmark, "neural-512-stages", "BDS voting of colors and features (level 2)",
         lambda: (nnf.bds_vote(ref_small, f_ab, f_ba), nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba)))

@@ -110,7 +110,7 @@ def test_patchmatch_cpu(benchmark, shape, precision):
 def test_patchmatch_cuda(benchmark, shape):
     """The same search on the GPU (a half-warp per pixel), host arrays in and out.
 
-    Times include the copies to and from the device, as `nnf.patchmatch(backend="cuda")` does
+    Times include the copies to and from the device, as `nnf.patchmatch(device="cuda")` does
     them. The CUDA kernels do not count their work; `gflops_at_cpu_pairs` uses the CPU entry's
     count on the same inputs (the same candidates, draws and early abandoning: the same work).
     """
