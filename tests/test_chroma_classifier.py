@@ -1,13 +1,13 @@
-"""The color classifier trained on the references (transfer.chroma_classifier)."""
+"""The color classifier trained on the references (transfer.colorization.classifier)."""
 
 import numpy as np
 import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from transfer import chroma_classifier as cc
+from transfer.colorization import classifier as cc
 from transfer.cli import main
-from transfer.colorization import colorize
+from transfer.colorization.methods import colorize
 from transfer.errors import InputError
 
 from test_colorize import gray_of as _gray

@@ -6,7 +6,7 @@ from skimage.color import rgb2lab
 
 import transfer
 from transfer import _reference as ref
-from transfer.classical import METHODS, idt_rotations
+from transfer.classical.methods import METHODS, idt_rotations
 from transfer.errors import InputError
 
 from conftest import rng
@@ -28,7 +28,7 @@ def test_reinhard_matches_reference(astronaut, coffee):
 
 
 def test_lalphabeta_matches_reference_and_inverts():
-    from transfer.classical import lalphabeta, lalphabeta_to_rgb
+    from transfer.classical.methods import lalphabeta, lalphabeta_to_rgb
 
     rgb = rng(5).random((4000, 3)).astype(np.float32)
     rgb[:8] = [[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5], [1, 1, 0], [0, 1, 1]]
@@ -183,7 +183,7 @@ def test_idt_is_reproducible_and_seeded(astronaut, coffee):
 
 
 def test_idt_on_distinct_colors_equals_per_pixel(monkeypatch, astronaut, coffee):
-    import transfer.classical as classical
+    from transfer.classical import methods as classical
 
     alpha = np.full(astronaut.shape[:2], 255, np.uint8)
     alpha[:40] = 0

@@ -11,7 +11,7 @@ from PIL import Image
 
 import transfer
 from transfer.io import read_image
-from transfer.lut import read_cube
+from transfer.classical.cube import read_cube
 
 from conftest import ROOT
 from test_io import _bad_files, huge_png
@@ -347,7 +347,7 @@ def check_option(files, src, ref, option, good, bad, message):
 
 
 def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
-    from transfer.neural import neural_transfer
+    from transfer.neural.pipeline import neural_transfer
 
     out = check_option(files, "src.png", "ref2.png", "--context", "0.5", "inf",
                        "context must be a finite number >= 0")
@@ -356,7 +356,7 @@ def test_neural_context_reaches_the_transfer(files, astronaut, chelsea):
 
 
 def test_neural_warm_start_reaches_the_transfer(files, astronaut, chelsea):
-    from transfer.neural import neural_transfer
+    from transfer.neural.pipeline import neural_transfer
 
     for flag, value in ((["--warm-start"], True), (["--warm-start", "auto"], "auto"),
                         (["--warm-start", "off"], False)):
@@ -371,7 +371,7 @@ def test_neural_warm_start_reaches_the_transfer(files, astronaut, chelsea):
 
 
 def test_colorization_passes_option(files, astronaut):
-    from transfer.colorization import colorize
+    from transfer.colorization.methods import colorize
 
     gray = np.round(astronaut @ np.array([0.299, 0.587, 0.114])).astype(np.uint8)
     Image.fromarray(gray).save(files / "old.png")

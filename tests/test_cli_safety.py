@@ -2,7 +2,6 @@
 written all or none; bad options are refused at once (exit 2, one line, no traceback)."""
 
 import io
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from PIL import Image
 
 from transfer import cli
 from transfer.io import read_image
-from transfer.lut import read_cube
+from transfer.classical.cube import read_cube
 
 from test_cli import _assert_bad, _env, digest, run
 

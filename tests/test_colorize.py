@@ -7,9 +7,11 @@ import pytest
 from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
-from transfer.colorization import _fused_candidates, annealed_mean, coherence_candidates, colorize, is_gray
+from transfer.colorization import annealed_mean, coherence_candidates, is_gray
+from transfer.colorization.exemplar import _fused_candidates
+from transfer.colorization.methods import colorize
 from transfer.errors import InputError
-from transfer.scale import gray_of as lightness_gray
+from transfer.color import gray_of as lightness_gray
 
 
 def gray_of(img):
@@ -299,7 +301,7 @@ def test_two_passes_above_the_working_size(scene):
 
 
 def test_frames_of_a_film_are_colored_consistently():
-    from transfer.colorization import colorize_frames
+    from transfer.colorization.methods import colorize_frames
 
     photo = data.astronaut()[::4, ::4]  # a camera pan: each frame 3 px right of the last
     frames = [gray_of(photo[:96, 3 * t: 3 * t + 96]) for t in range(4)]

@@ -6,7 +6,7 @@ import pytest
 
 import transfer
 from transfer import nnf
-from transfer.lut import fit_lut
+from transfer.classical.lut import fit_lut
 from transfer.testing import conv_features
 
 from conftest import rng

@@ -7,7 +7,7 @@ from skimage.color import rgb2lab as sk_rgb2lab
 
 import transfer
 from transfer import _C, _reference as ref
-from transfer.classical import cdf_transfer_map, idt, idt_rotations, mid_quantile_map, regrain_image
+from transfer.classical.methods import cdf_transfer_map, idt, idt_rotations, mid_quantile_map, regrain_image
 
 from conftest import BACKENDS, requires_cuda, rng
 
@@ -242,7 +242,7 @@ def test_arrays_that_went_through_pickle_are_accepted(astronaut, coffee):
     import scipy.sparse as sp
 
     from transfer import nnf
-    from transfer.local_affine import wls_smooth
+    from transfer.neural.affine import wls_smooth
     from transfer.testing import conv_features
 
     def roundtrip(x):

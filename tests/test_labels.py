@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from transfer.errors import InputError
-from transfer.labels import edge_weights, potts_energy, potts_labels
+from transfer.neural.labels import edge_weights, potts_energy, potts_labels
 
 from conftest import rng
 

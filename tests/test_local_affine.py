@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy.ndimage import gaussian_filter
 from scipy.sparse.linalg import spsolve
 
-from transfer import local_affine as la
+from transfer.neural import affine as la
 from transfer.errors import InputError
 
 from conftest import rng

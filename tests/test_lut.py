@@ -5,7 +5,8 @@ import pytest
 
 import transfer
 from transfer import InputError, _reference
-from transfer.lut import apply_lut, fit_lut, identity_lut, read_cube, write_cube
+from transfer.classical.lut import apply_lut, fit_lut, identity_lut
+from transfer.classical.cube import read_cube, write_cube
 
 from transfer.image import from_float
 
@@ -179,7 +180,7 @@ def _object_enters(photo, count=4):
 
 @pytest.mark.parametrize("method", ["reinhard", "mkl", "histogram", "idt"])
 def test_first_frame_is_the_method_alone(astronaut, coffee, method):
-    from transfer.lut import classical_frame
+    from transfer.classical.frames import classical_frame
 
     for src in (astronaut[::2, ::2], astronaut[::2, ::2].astype(np.float32) / 255):
         report = {}
@@ -193,7 +194,7 @@ def test_frames_keep_the_look_as_an_object_comes_in(astronaut, coffee, method):
     # each frame alone: the object moves the fit, and the background changes color (drift)
     from skimage.color import deltaE_ciede2000, rgb2lab
 
-    from transfer.lut import classical_frame, classical_frames
+    from transfer.classical.frames import classical_frame, classical_frames
 
     frames, background = _object_enters(astronaut[::2, ::2])
 
@@ -220,7 +221,7 @@ def test_frames_keep_the_look_as_an_object_comes_in(astronaut, coffee, method):
 
 
 def test_a_cut_starts_afresh(astronaut, coffee, chelsea):
-    from transfer.lut import classical_frame
+    from transfer.classical.frames import classical_frame
 
     report = {}
     classical_frame(astronaut, chelsea, method="mkl", report=report)
@@ -235,7 +236,7 @@ def test_a_cut_starts_afresh(astronaut, coffee, chelsea):
 
 
 def test_continuity_of_colors():
-    from transfer.temporal import color_histogram, continuity
+    from transfer.classical.frames import color_histogram, continuity
 
     a = rng(0).random((64, 64, 3), dtype=np.float32) * 0.5  # dark colors
     assert color_histogram(a).sum() == pytest.approx(1.0)
@@ -249,7 +250,7 @@ def test_continuity_of_colors():
 
 
 def test_frames_bad_arguments(astronaut, coffee):
-    from transfer.lut import classical_frame, classical_frames
+    from transfer.classical.frames import classical_frame, classical_frames
 
     report = {}
     classical_frame(astronaut, coffee, report=report)

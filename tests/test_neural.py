@@ -8,7 +8,7 @@ from skimage.metrics import structural_similarity
 
 import transfer
 from transfer.errors import InputError
-from transfer.neural import neural_transfer
+from transfer.neural.pipeline import neural_transfer
 
 
 def recolor(img, hue, saturation):
@@ -170,8 +170,7 @@ def test_warm_start_follows_the_references_closer(scene, monkeypatch):
     view of the same scene the error to the truth falls (6.37 -> 4.25 when written); with a
     reference of other content the source's structure fades (SSIM of the lightness to the
     source's 0.45 -> 0.34 when written), which is why it is not the default."""
-    import transfer.neural as neural
-    from transfer import local_affine as la
+    from transfer.neural import affine as la, pipeline as neural
 
     src, ref, truth = scene
     starts = []
@@ -256,7 +255,7 @@ def test_frames_of_a_shot_are_recolored_consistently():
 
 
 def test_carried_values_follow_the_motion_and_stop_at_new_content():
-    from transfer.temporal import Frame, carry
+    from transfer.neural.frames import Frame, carry
 
     photo = data.astronaut()[::2, ::2].astype(np.float32) / 255  # 256 x 256
     prev, now = photo[:, :224].copy(), photo[:, 4:228].copy()  # the camera moved 4 px right
@@ -295,7 +294,7 @@ def test_previous_and_temporal_are_checked():
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (40, 7)])
 def test_frames_of_odd_sizes(shape):
-    from transfer.temporal import Frame, carry
+    from transfer.neural.frames import Frame, carry
 
     img = np.random.default_rng(0).random(shape + (3,)).astype(np.float32)
     values, sure = carry(img, Frame(img, np.ones(shape + (2,), np.float32)))

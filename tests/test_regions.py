@@ -1,4 +1,4 @@
-"""Region-by-region transfer (transfer.regions): masks, label maps, feathering."""
+"""Region-by-region transfer (transfer.classical.regions): masks, label maps, feathering."""
 
 import warnings
 
@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 import transfer
-from transfer import _reference, classical, regions
+from transfer import _reference
+from transfer.classical import methods as classical
+from transfer.classical import regions as regions
 from transfer.errors import InputError
 
 from conftest import rng

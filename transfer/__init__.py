@@ -1,18 +1,22 @@
 """transfer: color transfer between images.
 
-Pipeline, from the bottom up:
-  * native kernels (csrc/ -> ``transfer._C``, and ``transfer._cuda`` when built);
-  * :mod:`transfer.color`: sRGB <-> CIELab on those kernels;
-  * :mod:`transfer.classical`: global transfers (Reinhard, histogram, MKL, IDT);
-  * :mod:`transfer.lut`: a global transfer kept as a 3-D LUT (.cube) and applied elsewhere;
-  * :mod:`transfer.regions`: transfers region by region (masks, label maps), feathered;
-  * :mod:`transfer.nnf`: nearest-neighbour fields (PatchMatch, exact search, BDS voting);
-  * :mod:`transfer.features`: deep feature backbones (EfficientNet-Lite0, VGG-19);
-  * :mod:`transfer.local_affine`, :mod:`transfer.labels`: the color models and the
-    reference label map of :mod:`transfer.neural` (neural color transfer);
-  * :mod:`transfer.colorization`: exemplar colorization of gray images (and Welsh et al.);
-  * :mod:`transfer.io`: reading and writing image files;
-  * :mod:`transfer.cli`: ``python -m transfer``.
+The layers, from the bottom up:
+
+* the ground floor: native kernels (csrc/ -> ``transfer._C``, and ``transfer._cuda`` where
+  built); :mod:`transfer.image` (dtype policy, checks), :mod:`transfer.color` (sRGB <->
+  CIELab), :mod:`transfer.io` (files), :mod:`transfer.nnf` (PatchMatch, exact search, BDS
+  voting), :mod:`transfer.features` (EfficientNet-Lite0, VGG-19), :mod:`transfer.pyramid`
+  (working sizes, resampling, per-level constants), :mod:`transfer.shot` (frames in order),
+  :mod:`transfer.progress`;
+* :mod:`transfer.classical`: the global transfers (Reinhard, histogram, MKL, IDT), their
+  LUTs and ``.cube`` files, the frames of a shot, transfers by region;
+* :mod:`transfer.neural`: neural color transfer (He et al.), a driver over named stages,
+  with its reference scales, label maps, clusters, affine color models and frames;
+* :mod:`transfer.colorization`: colorization of gray images (exemplar, semantic, Welsh);
+* on top: :mod:`transfer.report` (pictures of a run) and :mod:`transfer.cli`
+  (``python -m transfer``).
+
+The functions below are imported on first use, so that ``import transfer`` stays light.
 """
 
 import os as _os
@@ -23,6 +27,7 @@ import os as _os
 # OpenMP runtimes load, so it is set before torch or the kernels are imported.
 _os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from . import _moved
 from ._version import __version__
 from .errors import CudaUnavailableError, ImageReadError, InputError, OutputError
 
@@ -32,11 +37,14 @@ _PUBLIC = {
     "cuda_available": "_native", "cuda_built": "_native",
     "reinhard": "classical", "histogram": "classical", "mkl": "classical", "idt": "classical",
     "rgb2lab": "color", "lab2rgb": "color",
-    "fit_lut": "lut", "apply_lut": "lut",
-    "regional": "regions",
+    "fit_lut": "classical", "apply_lut": "classical",
+    "regional": "classical",
     "neural_transfer": "neural",
     "colorize": "colorization",
 }
+
+
+_moved.install()  # transfer.lut and the other modules of the flat layout, by their old names
 
 
 def __getattr__(name):

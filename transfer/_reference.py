@@ -307,7 +307,7 @@ def bds_vote(values: np.ndarray, field_ab: np.ndarray, field_ba: np.ndarray, bet
 
 def solve_systems(lap, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray, rtol: float,
                   maxiter: int) -> np.ndarray:
-    """transfer.local_affine.solve_systems, one system at a time: each system's whole matrix
+    """transfer.neural.affine.solve_systems, one system at a time: each system's whole matrix
     assembled (``lap`` on every unknown, ``block`` coupling a node's unknowns) and given to
     scipy.sparse.linalg.cg with the Jacobi preconditioner."""
     import scipy.sparse as sp

@@ -263,7 +263,7 @@ def _seed(text: str) -> int:
 
 
 def _classes(text: str) -> int:
-    from .colorization import MAX_CLASSES
+    from .colorization.gray import MAX_CLASSES
 
     try:
         value = int(text)
@@ -287,7 +287,7 @@ def _feather(text: str):
 
 
 def _ref_scale(text: str):
-    from .scale import check_ref_scale
+    from .neural.scale import check_ref_scale
 
     try:
         value = text if text == "auto" else float(text)
@@ -347,7 +347,7 @@ def _region_maps(args, src, refs, colors: dict | None = None):
     import numpy as np
 
     from .io import read_image
-    from .regions import region_maps_from_images
+    from .classical.regions import region_maps_from_images
 
     ref_masks = args.ref_masks or []
     if ref_masks and len(ref_masks) != len(refs):
@@ -371,7 +371,7 @@ def _regional(args, src, refs, src_regions, ref_regions, method, options, report
     """A transfer by masks; unmatched regions reported as notes on stderr."""
     import warnings
 
-    from .regions import regional
+    from .classical.regions import regional
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -412,7 +412,7 @@ def _references(paths: tuple) -> tuple:  # a tuple: the cached value cannot be c
 
 @functools.lru_cache(maxsize=None)
 def _read_lut(path):
-    from .lut import read_cube
+    from .classical.cube import read_cube
 
     return read_cube(path)
 
@@ -506,7 +506,7 @@ def _classical_options(args, method: str) -> dict:
 
 
 def _colorize(args, method, src, refs, masks, chain, report):
-    from .colorization import colorize, colorize_frame
+    from .colorization.methods import colorize, colorize_frame
 
     options = {"seed": args.seed, "strength": args.strength, "report": report}
     if method in ("exemplar", "semantic"):
@@ -523,7 +523,7 @@ def _colorize(args, method, src, refs, masks, chain, report):
 
 
 def _neural(args, method, src, refs, masks, chain, report):
-    from .neural import neural_frame, neural_transfer
+    from .neural.pipeline import neural_frame, neural_transfer
 
     options = dict(_deep_options(args),
                    warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
@@ -546,7 +546,7 @@ def _neural(args, method, src, refs, masks, chain, report):
 
 
 def _classical(args, method, src, refs, masks, chain, report):
-    from . import classical
+    from .classical import methods as classical
 
     options = _classical_options(args, method)
     if method == "idt":
@@ -555,7 +555,7 @@ def _classical(args, method, src, refs, masks, chain, report):
         options.pop("progress", None)
         return _regional(args, src, refs, *masks, method, options, report), None
     if chain is not None:  # the look the previous frames left
-        from .lut import classical_frame
+        from .classical.frames import classical_frame
 
         options.pop("progress", None)
         frame = {}
@@ -567,7 +567,8 @@ def _classical(args, method, src, refs, masks, chain, report):
 
 def _lut_encoder(args, method, src, refs):
     """--save-lut: the transfer fitted again (a few ms; IDT 0.1-0.2 s), as a map of colors."""
-    from .lut import cube_encoder, fit_lut
+    from .classical.cube import cube_encoder
+    from .classical.lut import fit_lut
 
     options = _classical_options(args, method)
     options.pop("progress", None)
@@ -598,7 +599,7 @@ def _check_frame_size(args, src, chain) -> None:
 
 def _lut_output_path(args) -> Path:
     """Where --save-lut writes."""
-    from .lut import check_size
+    from .classical.lut import check_size
 
     lut = Path(args.save_lut)
     if lut.suffix.lower() != ".cube":
@@ -612,7 +613,7 @@ def run_lut(args) -> Path:
     """--lut: the source through a .cube LUT."""
     from .image import channels
     from .io import image_encoder
-    from .lut import apply_lut
+    from .classical.lut import apply_lut
 
     _check_options_apply(args, "lut")
     if args.method:

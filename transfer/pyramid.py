@@ -47,3 +47,11 @@ def fit(rgb: np.ndarray, max_size: int) -> np.ndarray:
     if shape == rgb.shape[:2]:
         return rgb
     return np.clip(resize(rgb, shape), 0, 1)
+
+
+def resample_labels(labels: np.ndarray, shape) -> np.ndarray:
+    """A label map resampled to ``shape`` by nearest cell."""
+    h, w = shape
+    cy = (np.arange(h) * labels.shape[0] // h)[:, None]
+    cx = (np.arange(w) * labels.shape[1] // w)[None, :]
+    return labels[cy, cx]

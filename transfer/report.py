@@ -64,7 +64,7 @@ def label_image(labels: np.ndarray) -> np.ndarray:
 def class_overlay(img, classes: np.ndarray, height: int = 256) -> np.ndarray:
     """``img`` at ``height`` tinted by its pseudo-class map (CLASS_PALETTE), which is resampled
     by nearest cell: the class of every region, with the picture still recognisable."""
-    from .labels import resample_labels
+    from .pyramid import resample_labels
 
     base = _height(img, height).astype(np.float32)
     cls = resample_labels(np.asarray(classes), base.shape[:2])

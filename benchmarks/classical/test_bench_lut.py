@@ -1,4 +1,4 @@
-"""A look kept as a 3-D LUT (transfer.lut): applying it against computing the transfer again.
+"""A look kept as a 3-D LUT (transfer.classical.lut): applying it against computing the transfer again.
 
 Group "lut-apply-<size>": `apply_lut` of a 33^3 LUT fitted by mkl and by idt, against the
 direct mkl and idt (no grain reduction) on the same image; the LUT's result is what a second
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import transfer
-from transfer.lut import apply_lut, fit_lut
+from transfer.classical.lut import apply_lut, fit_lut
 
 SIZES = [512, 2048]
 METHODS = {"mkl": {}, "idt": {"regrain": False}}
@@ -78,9 +78,9 @@ def hd_frames(photos):
 @pytest.mark.parametrize("setting", ["alone", "chained"])
 def test_frame_of_a_shot(benchmark, hd_frames, method, setting):
     """A 1080p frame after the first of its shot: the method alone, against
-    `transfer.lut.classical_frame` with the first frame's look (its own fit, the grid's 65^3
+    `transfer.classical.frames.classical_frame` with the first frame's look (its own fit, the grid's 65^3
     colors and the look applied on top)."""
-    from transfer.lut import classical_frame
+    from transfer.classical.frames import classical_frame
 
     (first, frame), ref = hd_frames
     benchmark.group = f"classical-1080p-frames-{method}"
@@ -90,5 +90,5 @@ def test_frame_of_a_shot(benchmark, hd_frames, method, setting):
         return
     report = {}
     classical_frame(first, ref, method=method, report=report)
-    benchmark.name = f"transfer.lut.classical_frame ({method}, chained)"
+    benchmark.name = f"transfer.classical.frames.classical_frame ({method}, chained)"
     measure(benchmark, classical_frame, frame, ref, method=method, previous=report["frame"])

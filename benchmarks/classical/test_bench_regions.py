@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import transfer
-from transfer.regions import regional
+from transfer.classical.regions import regional
 
 SIZES = [512, 2048]
 

@@ -10,9 +10,11 @@ from skimage import data
 from skimage.transform import resize
 
 from transfer import features, nnf
-from transfer.colorization import colorize, exemplar
-from transfer.local_affine import wls_smooth
-from transfer.scale import gray_of, reference_scale
+from transfer.colorization.methods import colorize
+from transfer.colorization.exemplar import exemplar
+from transfer.neural.affine import wls_smooth
+from transfer.color import gray_of
+from transfer.neural.scale import reference_scale
 
 PROPAGATION = inspect.signature(exemplar).parameters["propagation"].default
 
@@ -90,7 +92,7 @@ def test_stage_patchmatch(benchmark, images):
 def test_stage_colors_on_pixel_grid(benchmark, images):
     """The level-2 field carried to the 512 x 512 pixel grid, the reference's chroma sampled
     through it and each pixel's nine coherence candidates fused by the annealed mean."""
-    from transfer.colorization import _fused_candidates, _lab
+    from transfer.colorization.exemplar import _fused_candidates, _lab
 
     gray, ref = images
     net = features.backbone("effnet-lite0")
@@ -117,7 +119,7 @@ def test_stage_classifier(benchmark, images):
     """The color classifier of one pass: hypercolumns of the reference's level-2 cells
     (256 x 256) and their lightness, the fit (at most 4096 cells), the prediction for the
     target's cells."""
-    from transfer.colorization import _classify, _lab
+    from transfer.colorization.exemplar import _classify, _lab
 
     gray, ref = images
     net = features.backbone("effnet-lite0")

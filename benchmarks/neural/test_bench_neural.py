@@ -12,8 +12,8 @@ from skimage import data
 from skimage.transform import resize
 
 from transfer import _reference, features, nnf
-from transfer.local_affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
-from transfer.neural import _unit_lab, neural_transfer
+from transfer.neural.affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
+from transfer.neural.pipeline import _unit_lab, neural_transfer
 
 
 def square(img, n=512):

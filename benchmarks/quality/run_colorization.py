@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cases import SHARED, SIZE, _scaled, scenes  # noqa: E402
 
 import transfer  # noqa: E402
-from transfer.colorization import colorize  # noqa: E402
-from transfer.scale import gray_of  # noqa: E402
+from transfer.colorization.methods import colorize  # noqa: E402
+from transfer.color import gray_of  # noqa: E402
 
 
 def gray(img):

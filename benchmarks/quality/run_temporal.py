@@ -19,7 +19,7 @@ stands still and an object (a 112 x 112 crop of chelsea, the cat) comes in from 
 colors of the whole frame; flicker is then measured on the pixels the object covers in
 neither frame, and the drift between the first and the last frame on what both show.
 Settings: each frame alone, the first frame's transfer as a LUT for all
-(:func:`transfer.fit_lut`, 65 points), and chained (:func:`transfer.lut.classical_frames`).
+(:func:`transfer.fit_lut`, 65 points), and chained (:func:`transfer.classical.frames.classical_frames`).
 Reference: coffee.
 """
 
@@ -38,10 +38,10 @@ from cases import local_change  # noqa: E402
 from run_quality import ciede  # noqa: E402
 
 import transfer  # noqa: E402
-from transfer.colorization import colorize, colorize_frames  # noqa: E402
-from transfer.lut import classical_frames  # noqa: E402
-from transfer.neural import neural_frames, neural_transfer  # noqa: E402
-from transfer.scale import gray_of  # noqa: E402
+from transfer.colorization.methods import colorize, colorize_frames  # noqa: E402
+from transfer.classical.frames import classical_frames  # noqa: E402
+from transfer.neural.pipeline import neural_frames, neural_transfer  # noqa: E402
+from transfer.color import gray_of  # noqa: E402
 
 SIZE = 224
 

@@ -1,14 +1,13 @@
 """Exemplar-based colorization of gray images (algorithm.md section 6), on the same
 nearest-neighbour backend as the neural transfer.
 
-* :func:`welsh`: Welsh et al. 2002, the classical baseline: each target pixel takes the
-  chroma of the reference sample whose luminance and local luminance deviation match best.
-* :func:`exemplar`: deep PatchMatch fields both ways between the gray target and gray
-  versions of the references, coarse to fine; the references' chroma warped by BDS voting;
-  a confidence from forward-backward consistency and feature similarity; beside them the
-  colors of a classifier trained on the references (:mod:`transfer.chroma_classifier`);
-  then edge-aware propagation guided by the target's luminance with the confidence as data
-  weight (colorization by optimisation, Levin et al. 2004).
+:func:`exemplar`: deep PatchMatch fields both ways between the gray target and gray versions
+of the references, coarse to fine; the references' chroma warped onto the target; a
+confidence from forward-backward consistency and feature similarity; beside them the colors
+of a classifier trained on the references (:mod:`transfer.colorization.classifier`); then
+edge-aware propagation guided by the target's luminance with the confidence as data weight
+(colorization by optimisation, Levin et al. 2004). :func:`semantic` confines the matches to
+pseudo-classes shared with the references.
 
 The output's CIELab lightness equals the input's (within 0.5): colors that would leave the
 sRGB gamut are desaturated rather than clipped.
@@ -20,126 +19,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import chroma_classifier, features, nnf
-from ._native import _C, device_option
-from .color import gray3, srgb_to_lab
-from .errors import InputError
-from .image import (GRAY_TOLERANCE, as_reference_list, reference_names, check_array, check_count, check_seed,
-                    check_strength, check_weight, color_image, from_float, is_gray, to_float)
-from .labels import kmeans_classes, potts_labels, resample_labels
-from .local_affine import wls_smooth
-from .progress import progress_bar
-from .pyramid import STRIDES, fit, resize, search_radius
-from .scale import check_ref_scale, match_confidence, scale_references
-from .temporal import Frame, carry_over, chain, check_previous
-
-#: Most pseudo-classes of the semantic colorization (each needs enough cells at the coarsest
-#: level to be a class at all; k-means' cost grows with the count).
-MAX_CLASSES = 64
-
-
-def _gray_input(gray, name="gray"):
-    """(H, W) luminance in [0, 1], the alpha channel or None, and the output dtype."""
-    img = check_array(gray, name)
-    alpha = None
-    if img.ndim == 3 and img.shape[2] in (2, 4):
-        alpha = img[..., -1].copy()
-    if img.ndim == 3 and img.shape[2] >= 3:
-        if not is_gray(img):
-            raise InputError(f"{name} is not gray: its R, G and B differ by more than "
-                             f"{GRAY_TOLERANCE * 255:.0f}/255 (use neural_transfer for color images)")
-        lum = to_float(img[..., :3]).mean(axis=2)
-    else:
-        lum = to_float(img if img.ndim == 2 else img[..., 0])
-    return np.ascontiguousarray(lum, dtype=np.float32), alpha, img.dtype
-
-
-def _color_refs(refs):
-    ref_list = as_reference_list(refs)
-    out = []
-    for r, n in zip(ref_list, reference_names(len(ref_list))):
-        if is_gray(np.asarray(r)):
-            raise InputError(f"{n} is gray: a reference must have colors to give")
-        out.append(color_image(r, n))
-    return out
-
-
-def _gray_lightness(lum: np.ndarray) -> np.ndarray:
-    """CIELab L of a gray image whose sRGB value is ``lum`` in every channel."""
-    return srgb_to_lab(np.repeat(lum[..., None], 3, axis=2))[..., 0]
-
-
-def compose(lightness: np.ndarray, ab: np.ndarray, *, tol: float = 0.15) -> np.ndarray:
-    """sRGB image with CIELab lightness ``lightness`` and chroma ``ab``; where the color falls
-    outside the gamut (clipping would change its lightness) the chroma is reduced until the
-    lightness holds within ``tol`` (well inside 0.5 once the result is rounded to 8 bits)."""
-    ab = np.array(ab, dtype=np.float32)
-    lab = np.concatenate([lightness[..., None], ab], axis=2).astype(np.float32)
-    rgb = _C.lab_to_srgb(lab)
-    for _ in range(30):
-        off = np.abs(srgb_to_lab(rgb)[..., 0] - lightness) > tol
-        if not off.any():
-            break
-        ab[off] *= 0.8
-        lab[..., 1:] = ab
-        rgb[off] = _C.lab_to_srgb(np.ascontiguousarray(lab[off]))
-    return rgb
-
-
-def _finish(rgb, alpha, dtype):
-    out = from_float(rgb, dtype if dtype in (np.uint8, np.uint16) else np.dtype(np.float32))
-    if alpha is not None:
-        out = np.concatenate([out, alpha[..., None].astype(out.dtype, copy=False)], axis=2)
-    return out
-
-
-# ---- Welsh et al. 2002 ---------------------------------------------------------------------------
-
-
-def welsh(gray, refs, *, samples: int = 200, seed: int = 0) -> np.ndarray:
-    """Colorization by luminance and neighbourhood-statistics matching (Welsh et al. 2002).
-
-    The references' luminance is remapped to the target's mean and standard deviation; about
-    ``samples`` jittered-grid samples per reference are compared with every target pixel by
-    0.5 |dL| + 0.5 |d std5x5|, and the best sample gives its chroma.
-    """
-    from scipy.ndimage import uniform_filter
-    from scipy.spatial import cKDTree
-
-    samples = check_count("samples", samples)
-    seed = check_seed(seed)
-    lum, alpha, dtype = _gray_input(gray)
-    lightness = _gray_lightness(lum)
-    rng = np.random.default_rng(seed)
-
-    def local_std(x):
-        m = uniform_filter(x, 5, mode="reflect")
-        return np.sqrt(np.maximum(uniform_filter(x * x, 5, mode="reflect") - m * m, 0))
-
-    t_mean, t_std = lightness.mean(), lightness.std()
-    keys, chroma = [], []
-    for r in _color_refs(refs):
-        lab = srgb_to_lab(r.rgb)
-        L = lab[..., 0]
-        L = (L - L.mean()) / max(L.std(), 1e-6) * t_std + t_mean
-        sd = local_std(L)
-        h, w = L.shape
-        side = max(1, int(np.sqrt(h * w / samples)))
-        ys = np.arange(side // 2, h, side)
-        xs = np.arange(side // 2, w, side)
-        yy, xx = np.meshgrid(ys, xs, indexing="ij")
-        yy = np.clip(yy + rng.integers(-(side // 2), side // 2 + 1, yy.shape), 0, h - 1).ravel()
-        xx = np.clip(xx + rng.integers(-(side // 2), side // 2 + 1, xx.shape), 0, w - 1).ravel()
-        keys.append(np.stack([L[yy, xx], sd[yy, xx]], axis=1) * 0.5)
-        chroma.append(lab[yy, xx, 1:])
-    tree = cKDTree(np.concatenate(keys))
-    query = np.stack([lightness.ravel(), local_std(lightness).ravel()], axis=1) * 0.5
-    _, idx = tree.query(query, k=1, p=1)
-    ab = np.concatenate(chroma)[idx].reshape(*lightness.shape, 2)
-    return _finish(compose(lightness, ab), alpha, dtype)
-
-
-# ---- deep exemplar ---------------------------------------------------------------------------------
+from . import classifier as chroma_classifier
+from .. import features, nnf
+from .._native import _C, device_option
+from ..color import gray3, srgb_to_lab
+from ..errors import InputError
+from ..image import check_count, check_seed, check_weight
+from ..neural.affine import wls_smooth
+from ..neural.clusters import kmeans_classes
+from ..neural.labels import potts_labels
+from ..neural.scale import check_ref_scale, match_confidence, scale_references
+from ..progress import progress_bar
+from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius
+from .gray import MAX_CLASSES, color_refs, compose, finish_gray, gray_input, gray_lightness
 
 
 def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
@@ -170,7 +62,7 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         reference colors fewer pixels.
     ref_scale : 'auto', a factor, or one factor per reference
         References resized before matching so that their content has the target's size
-        ('auto': the most confident of :data:`transfer.scale.SCALE_CANDIDATES`).
+        ('auto': the most confident of :data:`transfer.neural.scale.SCALE_CANDIDATES`).
     context : float
         Weight of the coarser level's features appended to the finest level's: about 0.5
         where the references show the same scene (another view or frame), 0 (default) where
@@ -319,7 +211,7 @@ CERTAINTY_POWER = 4
 
 
 def _classify(tgt_feats, lightness, ref_feats, ref_rgbs, levels, finest, seed):
-    """Trains a :class:`~transfer.chroma_classifier.ChromaClassifier` on the cells of all
+    """Trains a :class:`~transfer.colorization.classifier.ChromaClassifier` on the cells of all
     references (their features at ``levels`` and their lightness; their ab at the finest
     level's resolution) and predicts the target's cells (its features and ``lightness`` at
     the finest level): ((n, 2) ab, (n,) certainty)."""
@@ -399,8 +291,8 @@ def _deep_colorize(gray, refs, *, progress=None, report=None, backend=None, devi
     """The deep colorization's driver: prepare the exemplars, then one colorization per
     pass (:func:`colorize_pass`), each further pass matching its colored result."""
     options = Options.checked(device=device_option(device, backend, "colorize"), **given)
-    lum, alpha, dtype = _gray_input(gray)
-    rs = _color_refs(refs)
+    lum, alpha, dtype = gray_input(gray)
+    rs = color_refs(refs)
     ex = prepare(lum, alpha, dtype, rs, options, report)
     # steps per pass: the features, each level's matching per reference, the colors, the
     # propagation
@@ -413,7 +305,7 @@ def _deep_colorize(gray, refs, *, progress=None, report=None, backend=None, devi
         rgb = colorize_pass(ex, rgb, ex.ref_rgbs, options, final=k == options.passes, bar=bar, report=report)
     if bar is not None:
         bar.close()
-    return _finish(rgb, alpha, dtype)
+    return finish_gray(rgb, alpha, dtype)
 
 
 def prepare(lum, alpha, dtype, rs, options: Options, report) -> Exemplars:
@@ -423,7 +315,7 @@ def prepare(lum, alpha, dtype, rs, options: Options, report) -> Exemplars:
     ref_rgbs = scale_references(net, work, [fit(r.rgb, options.max_size) for r in rs], options.ref_scale,
                                 max_size=options.max_size, seed=options.seed, device=options.device,
                                 report=report)
-    lightness = _gray_lightness(lum)
+    lightness = gray_lightness(lum)
     light_work = resize(lightness[..., None], work.shape[:2])[..., 0]
     return Exemplars(net, lum, alpha, dtype, lightness, work, light_work, ref_rgbs,
                      [gray3(x) for x in ref_rgbs], features.context_levels(options.levels, options.context), [])
@@ -580,65 +472,3 @@ def propagate(light: np.ndarray, data_ab, data_weight, propagation: float) -> np
                                   out_h, out_w)[..., 0]
     ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, iterations=200)
     return compose(light, ab_out)
-
-
-METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
-
-
-def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, previous=None,
-             temporal: float = 0.9, **options) -> np.ndarray:
-    """Colorize a gray image from color references; ``method`` is 'exemplar' (default),
-    'semantic' or 'welsh'. ``strength`` in [0, 1] scales the colors' chroma (CIELab a and
-    b): 0 gives the gray image back, 1 (default) the full colorization. The output's CIELab
-    lightness equals the input's within 0.5.
-
-    ``previous`` (``report["frame"]`` of the preceding frame of the same shot; see
-    :func:`colorize_frames`) carries that frame's chroma along the motion into this one
-    where it shows the same content, at a share of ``temporal``
-    (:func:`transfer.temporal.carry_over`): the frames of a film are then colored
-    consistently. With a ``report`` dict, ``report["frame"]`` is what the next frame needs
-    (and ``report["temporal"]`` the share carried per pixel)."""
-    if method not in METHODS:
-        raise InputError(f"unknown colorization method {method!r}; expected one of {', '.join(METHODS)}")
-    strength = check_strength(strength)
-    lum, alpha, dtype = _gray_input(gray)
-    temporal = check_previous(previous, lum.shape, temporal)
-    report = options.pop("report", None) if method == "welsh" else options.get("report")
-    out = METHODS[method](gray, refs, **options)
-    if strength == 1.0 and previous is None and report is None:
-        return out
-    ab = srgb_to_lab(to_float(out[..., :3]))[..., 1:]
-    image = np.repeat(lum[..., None], 3, axis=2)  # the frame, gray, as RGB
-    ab, share = carry_over(ab, image, previous, temporal)
-    if report is not None:
-        report["frame"] = Frame(image, ab, report.get("ref_scales"))
-        if share is not None:
-            report["temporal"] = share
-    if strength == 1.0 and previous is None:
-        return out
-    return _finish(compose(_gray_lightness(lum), ab * np.float32(strength)), alpha, dtype)
-
-
-def colorize_frame(gray, refs, *, previous: Frame | None = None, temporal: float = 0.9, **options):
-    """One frame of a film: ``(result, frame)``, where ``frame`` is what the next frame takes
-    as ``previous`` (its chroma, and the scales the references were matched at, which the
-    next frame keeps). ``options`` are :func:`colorize`'s."""
-    report = options.pop("report", None)
-    report = {} if report is None else report
-    if previous is not None and previous.ref_scales is not None and options.get("method") != "welsh":
-        options.setdefault("ref_scale", previous.ref_scales)
-    result = colorize(gray, refs, previous=previous, temporal=temporal, report=report, **options)
-    return result, report["frame"]
-
-
-def colorize_frames(frames, refs, *, method: str = "exemplar", temporal: float = 0.9, **options):
-    """Colorizes the frames of one shot, in order, consistently: yields each frame's result.
-
-    Each frame after the first keeps the previous frame's chroma where it shows the same
-    content (``previous``, ``temporal`` of :func:`colorize`); with the deep methods the
-    references keep the scale picked for the first frame (``ref_scale='auto'`` is decided
-    once). ``frames`` is any iterable of gray images of one size; the other options are
-    :func:`colorize`'s (``report`` excepted).
-    """
-    return chain(colorize, frames, refs, method=method, temporal=temporal,
-                 scaled=method != "welsh", **options)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import nnf
-from .color import gray3, gray_of  # noqa: F401  (gray_of: transfer.scale's name for it before)
-from .errors import InputError
-from .pyramid import resize
+from .. import nnf
+from ..color import gray3
+from ..errors import InputError
+from ..pyramid import resize
 
 #: Factors that ref_scale="auto" tries: a reference shot up to 2.8x closer than the target,
 #: or at up to 2.8x its resolution, is shrunk to the target's scale (with the reference at

@@ -21,18 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import features, nnf
-from ._native import _C, device_option
-from .color import gray3, lab_to_srgb, srgb_to_lab
-from .errors import InputError
-from .image import (check_count, check_seed, check_strength, check_weight, color_image,
-                    color_references, finish)
-from .labels import kmeans_classes, potts_labels, resample_labels
-from .local_affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
-from .progress import progress_bar
-from .pyramid import STRIDES, fit, resize, search_radius, working_shape
+from .. import features, nnf
+from .._native import _C, device_option
+from ..color import gray3, lab_to_srgb, srgb_to_lab
+from ..errors import InputError
+from ..image import (check_count, check_seed, check_strength, check_weight, color_image,
+                     color_references, finish)
+from ..progress import progress_bar
+from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius, working_shape
+from ..shot import chain
+from .affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
+from .clusters import kmeans_classes
+from .frames import Frame, carry_over, check_previous
+from .labels import potts_labels
 from .scale import check_ref_scale, scale_references
-from .temporal import Frame, carry_over, chain, check_previous
 
 #: Default levels per backbone. EfficientNet-Lite0's level 1 is only its stride-2 stem
 #: upsampled, so it adds time and no information: its pyramid stops at level 2.
@@ -41,10 +43,6 @@ DEFAULT_LEVELS = {"effnet-lite0": (5, 4, 3, 2), "vgg19": (5, 4, 3, 2, 1)}
 #: warm_start='auto': the mean match similarity at the second level from which the
 #: references count as showing the source's scene (effnet-lite0; docs/quality.md).
 WARM_START_MIN_SIMILARITY = {"effnet-lite0": 0.5}
-
-# the names other modules took from here before transfer.pyramid held them
-_resize, _fit = resize, fit
-
 
 @dataclass(frozen=True)
 class Options:
@@ -162,7 +160,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
         the full-resolution source.
     cg_iterations : conjugate-gradient steps of each level's color-model solve.
     ref_scale : 'auto', a factor, or one factor per reference: references resized before
-        matching so that their content has the source's size (:mod:`transfer.scale`).
+        matching so that their content has the source's size (:mod:`transfer.neural.scale`).
     context : weight of the coarser level's features appended to the finest level's
         (about 0.5 helps when the references show the source's scene).
     center : match features centred on the images' joint mean (True) or the paper's plain
@@ -170,7 +168,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     warm_start : start each level's solve from the coarser level's models: True where the
         references show the source's scene, False (default) where they show other content,
         'auto' to decide from the matches.
-    previous, temporal : the preceding frame of a shot (a :class:`transfer.temporal.Frame`,
+    previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
         Filled with pictures per level, the reference scales, whether the solves were

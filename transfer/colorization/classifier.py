@@ -22,8 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import log_softmax
 
-from . import nnf
-from ._native import _C
+from .. import nnf
+from .._native import _C
 
 #: ab bins of this width (CIELab units) are the classes
 BIN = 10.0

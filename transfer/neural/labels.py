@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def edge_weights(luminance: np.ndarray, strength: float, sigma: float = 0.1):
@@ -97,28 +97,3 @@ def potts_labels(costs: np.ndarray, luminance: np.ndarray, *, strength: float = 
         if not improved:
             break
     return labels
-
-
-def kmeans_classes(feature_maps, k: int, seed: int) -> list:
-    """Pseudo-classes: joint k-means of the L2-normalised feature vectors of one or several
-    (C, h, w) maps; returns one (h, w) class map per input (seeded: reproducible)."""
-    from scipy.cluster.vq import kmeans2
-
-    from .nnf import normalize
-
-    flat = [normalize(f).reshape(-1, f.shape[0]) for f in feature_maps]
-    samples = np.concatenate(flat).astype(np.float64)
-    _, labels = kmeans2(samples, max(1, min(k, len(samples))), minit="++", seed=seed)
-    out, start = [], 0
-    for f, x in zip(feature_maps, flat):
-        out.append(labels[start:start + len(x)].reshape(f.shape[1:]))
-        start += len(x)
-    return out
-
-
-def resample_labels(labels: np.ndarray, shape) -> np.ndarray:
-    """A label map resampled to ``shape`` by nearest cell."""
-    h, w = shape
-    cy = (np.arange(h) * labels.shape[0] // h)[:, None]
-    cx = (np.arange(w) * labels.shape[1] // w)[None, :]
-    return labels[cy, cx]

@@ -17,17 +17,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._native import _C
-from .image import (
-    Image,
-    color_references,
-    check_seed,
-    check_strength,
-    color_image,
-    finish,
-    reference_weights,
-)
-from .errors import InputError
+from .._native import _C
+from ..errors import InputError
+from ..image import (Image, check_seed, check_strength, color_image, color_references, finish,
+                     reference_weights)
 
 _EPS = 1e-8
 
@@ -367,7 +360,7 @@ def idt(
     ndarray
         As :func:`reinhard`.
     """
-    from .progress import progress_bar
+    from ..progress import progress_bar
 
     s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     bar = progress_bar(int(iterations) + bool(regrain), progress, "idt")
@@ -498,7 +491,7 @@ def color_map(src, refs, *, method: str = "mkl", weights=None, iterations: int =
 
     Every classical method maps each color alike wherever it is in the image, so its transfer
     can be applied to other images or colors (a grading look, the frames of a shot; see
-    :mod:`transfer.lut`). ``iterations``, ``bins`` and ``seed`` are IDT's (its grain reduction
+    :mod:`transfer.classical.lut`). ``iterations``, ``bins`` and ``seed`` are IDT's (its grain reduction
     looks at the image, not the color, and is not part of the map), ``space`` Reinhard's.
 
     Returns
@@ -518,7 +511,7 @@ def fitted_map(s: Image, rs, w, method: str, *, iterations: int = 10, bins: int 
                space: str = "lab"):
     """:func:`color_map` on validated images: the references ``rs`` with a weight > 0 each,
     their normalised weights ``w``. Statistics come from the visible pixels (alpha > 0), so
-    an ``Image`` whose alpha is a region mask fits that region (:mod:`transfer.regions`)."""
+    an ``Image`` whose alpha is a region mask fits that region (:mod:`transfer.classical.regions`)."""
     if method == "reinhard":
         check_space(space)
         if space == "lalphabeta":

@@ -21,19 +21,11 @@ import warnings
 
 import numpy as np
 
-from . import classical
-from ._native import _C
-from .errors import InputError
-from .image import (
-    Image,
-    as_reference_list,
-    check_strength,
-    color_image,
-    color_references,
-    finish,
-    reference_weights,
-    to_float,
-)
+from . import methods as classical
+from .._native import _C
+from ..errors import InputError
+from ..image import (Image, as_reference_list, check_strength, color_image, color_references, finish,
+                     reference_weights, to_float)
 
 #: A region needs at least this many visible pixels in the source, and as many in the references
 #: together, for its statistics to mean anything (see `regional` for what happens otherwise).
@@ -492,7 +484,7 @@ def _reference_maps(ref_regions, rs):
 def _regional_neural(s, src, ref_list, labels, soft, ref_regions, radius, strength, weights,
                      report, options):
     """The neural transfer blended in by the source's region map (all regions alike)."""
-    from .neural import neural_transfer
+    from ..neural.pipeline import neural_transfer
 
     if ref_regions is not None:
         raise InputError("ref_regions: the neural method finds the corresponding regions by "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .errors import InputError
+from ..errors import InputError
 
 
 def lab_to_unit(lab: np.ndarray) -> np.ndarray:
@@ -111,7 +111,7 @@ def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.n
     once per step for all of them). ``rhs`` and ``x0`` are (n, m, k): m unknowns per node,
     coupled through ``block`` (n, m, m, k), whose [i, u, v, c] is system c's entry between
     unknowns u and v of node i; ``lap`` applies to each unknown. Returns x (n, m, k)."""
-    from ._native import _C
+    from .._native import _C
 
     lap = sp.csr_matrix(lap)  # duplicate entries are fine: the kernel adds them up
     n, m, k = rhs.shape
