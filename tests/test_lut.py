@@ -289,3 +289,15 @@ def test_read_cube_text_problems(tmp_path):
     f.write_text("LUT_3D_SIZE 2\nLUT_3D_SIZE 3\n" + _cube_body())
     with pytest.raises(InputError, match="line 2: a second LUT_3D_SIZE"):
         read_cube(f)
+
+
+def test_frame_functions_return_the_state_for_the_next_frame(astronaut, coffee):
+    from transfer.classical import Look, classical_frame, classical_frame_look
+
+    first, look = classical_frame_look(astronaut, coffee, method="mkl")
+    report = {}
+    np.testing.assert_array_equal(first, classical_frame(astronaut, coffee, method="mkl", report=report))
+    assert isinstance(look, Look) and np.array_equal(look.lut, report["frame"].lut)
+    second, _ = classical_frame_look(astronaut[:, ::-1], coffee, method="mkl", previous=look)
+    np.testing.assert_array_equal(second, classical_frame(astronaut[:, ::-1], coffee, method="mkl",
+                                                          previous=report["frame"]))

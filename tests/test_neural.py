@@ -315,3 +315,17 @@ def test_frames_of_odd_sizes(shape):
 def test_bad_options_are_named(astronaut, coffee, option, value, message):
     with pytest.raises(InputError, match=message):
         neural_transfer(astronaut, coffee, **{option: value})
+
+
+def test_neural_frame_passes_its_models_and_scales_on(astronaut, coffee):
+    from transfer.neural import Frame, neural_frame
+
+    options = dict(max_size=64, progress=False)
+    first, frame = neural_frame(astronaut, coffee, **options)
+    assert isinstance(frame, Frame) and frame.ref_scales is not None
+    np.testing.assert_array_equal(first, neural_transfer(astronaut, coffee, **options))
+    second, _ = neural_frame(astronaut, coffee, previous=frame, **options)
+    report = {}
+    expected = neural_transfer(astronaut, coffee, previous=frame, ref_scale=frame.ref_scales, report=report,
+                               **options)
+    np.testing.assert_array_equal(second, expected)

@@ -555,13 +555,11 @@ def _classical(args, method, src, refs, masks, chain, report):
         options.pop("progress", None)
         return _regional(args, src, refs, *masks, method, options, report), None
     if chain is not None:  # the look the previous frames left
-        from .classical.frames import classical_frame
+        from .classical.frames import classical_frame_look
 
         options.pop("progress", None)
-        frame = {}
-        result = classical_frame(src, refs, method=method, previous=chain.get("frame"),
-                                 temporal=args.temporal, report=frame, **options)
-        return result, frame["frame"]
+        return classical_frame_look(src, refs, method=method, previous=chain.get("frame"),
+                                    temporal=args.temporal, **options)
     return classical.METHODS[method](src, refs, **options), None
 
 

@@ -9,7 +9,7 @@
 """
 
 from .cube import cube_encoder, read_cube, write_cube
-from .frames import Look, classical_frame, classical_frames, color_histogram, continuity
+from .frames import Look, classical_frame, classical_frame_look, classical_frames, color_histogram, continuity
 from .lut import apply_lut, check_lut, default_size, fit_lut, identity_lut
 from .methods import (MAX_GAIN, METHODS, PITIE_ROTATIONS, cdf_transfer_map, check_space, checked_inputs,
                       color_map, distinct_colors, fitted_map, histogram, idt, idt_rotations, lalphabeta,
@@ -20,5 +20,5 @@ __all__ = ["reinhard", "histogram", "mkl", "idt", "METHODS", "MAX_GAIN", "PITIE_
            "checked_inputs", "color_map", "fitted_map", "cdf_transfer_map", "mid_quantile_map",
            "mkl_matrix", "regrain_image", "idt_rotations", "distinct_colors", "lalphabeta",
            "lalphabeta_to_rgb", "check_space", "fit_lut", "apply_lut", "identity_lut", "check_lut",
-           "default_size", "read_cube", "write_cube", "cube_encoder", "classical_frame",
+           "default_size", "read_cube", "write_cube", "cube_encoder", "classical_frame", "classical_frame_look",
            "classical_frames", "Look", "color_histogram", "continuity", "regional"]

@@ -82,6 +82,15 @@ def classical_frame(src, refs, *, method: str = "mkl", previous: Look | None = N
     return finish(s, mapped, strength)
 
 
+def classical_frame_look(src, refs, *, previous: Look | None = None, temporal: float = 0.9,
+                         **options):
+    """One frame of a shot: ``(result, look)``, where ``look`` is what the next frame takes as
+    ``previous``. ``options`` are :func:`classical_frame`'s."""
+    report = {}
+    result = classical_frame(src, refs, previous=previous, temporal=temporal, report=report, **options)
+    return result, report["frame"]
+
+
 def classical_frames(frames, refs, *, method: str = "mkl", temporal: float = 0.9, **options):
     """The frames of one shot (an iterable of images, in order) recolored by a classical
     ``method`` without flicker: a generator of the results of :func:`classical_frame`, each
