@@ -92,7 +92,8 @@ def test_stage_patchmatch(benchmark, images):
 def test_stage_colors_on_pixel_grid(benchmark, images):
     """The level-2 field carried to the 512 x 512 pixel grid, the reference's chroma sampled
     through it and each pixel's nine coherence candidates fused by the annealed mean."""
-    from transfer.colorization.exemplar import _fused_candidates, _lab
+    from transfer.color import srgb_to_lab as _lab
+    from transfer.colorization.exemplar import _fused_candidates
 
     gray, ref = images
     net = features.backbone("effnet-lite0")
@@ -119,7 +120,8 @@ def test_stage_classifier(benchmark, images):
     """The color classifier of one pass: hypercolumns of the reference's level-2 cells
     (256 x 256) and their lightness, the fit (at most 4096 cells), the prediction for the
     target's cells."""
-    from transfer.colorization.exemplar import _classify, _lab
+    from transfer.color import srgb_to_lab as _lab
+    from transfer.colorization.exemplar import _classify
 
     gray, ref = images
     net = features.backbone("effnet-lite0")

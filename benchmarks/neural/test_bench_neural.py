@@ -13,7 +13,7 @@ from skimage.transform import resize
 
 from transfer import _reference, features, nnf
 from transfer.neural.affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
-from transfer.neural.pipeline import _unit_lab, neural_transfer
+from transfer.neural.pipeline import neural_transfer, unit_lab
 
 
 def square(img, n=512):
@@ -97,8 +97,8 @@ def test_stage_bds_vote(benchmark, level2, images):
 @pytest.fixture(scope="module")
 def affine_inputs(images):
     src, refs = images
-    s = resize(_unit_lab(src.astype(np.float32) / 255), (256, 256), anti_aliasing=True)
-    g = resize(_unit_lab(refs[0].astype(np.float32) / 255), (256, 256), anti_aliasing=True)
+    s = resize(unit_lab(src.astype(np.float32) / 255), (256, 256), anti_aliasing=True)
+    g = resize(unit_lab(refs[0].astype(np.float32) / 255), (256, 256), anti_aliasing=True)
     conf = np.full((256, 256), 0.5)
     clusters = (np.arange(256 * 256).reshape(256, 256) // 6554) % 10
     return s, g, conf, clusters
@@ -126,7 +126,7 @@ def test_affine_cg(benchmark, affine_inputs, solver):
 
 def test_stage_wls(benchmark, images):
     src, _ = images
-    unit = _unit_lab(src.astype(np.float32) / 255)
+    unit = unit_lab(src.astype(np.float32) / 255)
     coef = np.concatenate([np.ones_like(unit), np.zeros_like(unit)], axis=2)
     coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
     run(benchmark, "neural-512-stages", "WLS smoothing of 6 coefficient maps (512x512)",
