@@ -287,3 +287,19 @@ def test_a_nearly_flat_source_is_not_stretched_without_bound(coffee):
     for method in ("reinhard", "mkl"):
         out = getattr(transfer, method)(src, coffee).astype(float)
         assert out.std(axis=(0, 1)).max() < 10 * 0.5 + 1  # at most MAX_GAIN times the source's spread
+
+
+def test_reinhard_8_bit_path_equals_the_float_path(astronaut, coffee):
+    """8-bit sources at full strength take one fused kernel (8 bits in, 8 bits out); it gives
+    the bytes of the float path (Lab, affine, sRGB, rounding), alpha carried."""
+    from transfer import _C
+    from transfer.classical.methods import _lab, _reinhard_fit, checked_inputs
+    from transfer.image import finish
+
+    alpha = np.full(astronaut.shape[:2], 200, np.uint8)
+    alpha[:30] = 0
+    for src in (astronaut, np.dstack([astronaut, alpha])):
+        s, rs, w, _ = checked_inputs(src, coffee, None, 1.0)
+        lab = _lab(s)
+        float_path = finish(s, _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w)), 1.0)
+        np.testing.assert_array_equal(transfer.reinhard(src, coffee), float_path)

@@ -263,3 +263,15 @@ def test_one_program_name_and_short_options(files):
             "--report", files / "rep", "-q")
     assert r.returncode == 0, r.stderr
     assert [p.name for p in (files / "rep").iterdir()] == ["overview.png"]
+
+
+def test_a_classical_run_loads_no_deep_pipeline(files):
+    """The command line's start stays light (issue 27, whole-process speed): a classical
+    transfer imports neither torch nor the neural pipeline nor scipy's sparse solvers."""
+    code = ("import sys; from transfer.cli import main; "
+            f"status = main(['-s', {str(files / 'src.png')!r}, '-r', {str(files / 'ref.png')!r}, "
+            f"'-m', 'reinhard', '-o', {str(files / 'o.png')!r}, '-q']); "
+            "print(status, sorted(m for m in ('torch', 'transfer.neural', 'scipy.sparse', 'scipy.special') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env(), timeout=120)
+    assert out.stdout.strip() == "0 []", (out.stdout, out.stderr)

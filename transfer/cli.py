@@ -287,12 +287,15 @@ def _feather(text: str):
 
 
 def _ref_scale(text: str):
-    from .neural.scale import check_ref_scale
+    import math
 
+    if text == "auto":  # (argparse converts the default too: no import of the pipeline for it)
+        return text
     try:
-        value = text if text == "auto" else float(text)
-        check_ref_scale(value)
-    except (ValueError, InputError):
+        value = float(text)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError
+    except ValueError:
         raise argparse.ArgumentTypeError(f"expected 'auto' or a number > 0, got {text!r}") from None
     return value
 
@@ -420,15 +423,19 @@ def _read_lut(path):
 def run(args) -> Path:
     """One source: read and checked, its outputs planned, transferred, the outputs written
     together (all or none)."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from .io import image_encoder
 
-    src = _read(args.src)
-    method = _method(args, src)
-    _check_options_apply(args, method)
-    if args.weights and not Path(args.weights).is_file():
-        raise InputError(f"{args.weights}: --weights names no file" + (
-            " (a folder)" if Path(args.weights).is_dir() else ""))
-    refs = _references(tuple(args.refs))
+    with ThreadPoolExecutor(1) as pool:  # the references decoded beside the source (no GIL held)
+        refs_read = pool.submit(_references, tuple(args.refs))
+        src = _read(args.src)
+        method = _method(args, src)  # the source's problems come first
+        _check_options_apply(args, method)
+        if args.weights and not Path(args.weights).is_file():
+            raise InputError(f"{args.weights}: --weights names no file" + (
+                " (a folder)" if Path(args.weights).is_dir() else ""))
+        refs = refs_read.result()
     outputs, out_path, lut_path = _plan_outputs(args, method)  # after the inputs: their problems come first
     chain = getattr(args, "chain", None)  # --temporal: what the previous frame left
     report = {}

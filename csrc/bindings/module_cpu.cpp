@@ -157,6 +157,24 @@ PYBIND11_MODULE(_C, m) {
     }
     return out;
   }, py::arg("rgb").noconvert(), "8-bit sRGB (..., 3 or 4; alpha ignored) -> CIELab (..., 3), float32.");
+  m.def("lab_affine_u8", [](const carray<uint8_t>& px, const std::vector<float>& scale,
+                            const std::vector<float>& shift) {
+    require(px.ndim() >= 2 && (px.shape(px.ndim() - 1) == 3 || px.shape(px.ndim() - 1) == 4),
+            "expected an 8-bit array of shape (..., 3 or 4)");
+    require(scale.size() == 3 && shift.size() == 3, "scale and shift need 3 values");
+    const int channels = static_cast<int>(px.shape(px.ndim() - 1));
+    std::vector<py::ssize_t> shape(px.shape(), px.shape() + px.ndim());
+    carray<uint8_t> out(shape);
+    uint8_t* dst = out.mutable_data();
+    {
+      py::gil_scoped_release nogil;
+      transfer::color::lab_affine_u8_cpu(px.data(), channels, scale.data(), shift.data(), dst,
+                                         px.size() / channels);
+    }
+    return out;
+  }, py::arg("px").noconvert(), py::arg("scale"), py::arg("shift"),
+     "8-bit sRGB (..., 3 or 4) -> its CIELab scaled and shifted per channel -> 8-bit sRGB, "
+     "alpha copied: srgb8_to_lab, lab_affine_to_srgb and rounding in one pass.");
   m.def("lab_affine_to_srgb", [](const carray<float>& lab, const std::vector<float>& scale,
                                  const std::vector<float>& shift) {
     require(lab.ndim() >= 1 && lab.shape(lab.ndim() - 1) == 3, "expected an array of shape (..., 3)");

@@ -10,6 +10,10 @@ void lab_to_srgb_cpu(const float* lab, float* rgb, int64_t n);
 
 // lab_to_srgb of (scale * lab + shift) per channel: the Reinhard transfer fused with the
 // conversion back, without an intermediate Lab image.
+// 8-bit sRGB (3 or 4 channels; alpha copied) -> Lab -> scale * lab + shift -> 8-bit sRGB, in
+// one pass: srgb8_to_lab, lab_affine_to_srgb and the rounding to 8 bits, to the bit.
+void lab_affine_u8_cpu(const uint8_t* px, int channels, const float* scale, const float* shift,
+                       uint8_t* out, int64_t n);
 void lab_affine_to_srgb_cpu(const float* lab, const float* scale, const float* shift, float* rgb,
                             int64_t n);
 

@@ -89,7 +89,10 @@ def reinhard(src, refs, *, weights=None, strength: float = 1.0, space: str = "la
     s, rs, w, strength = checked_inputs(src, refs, weights, strength)
     if space == "lab":
         lab = _lab(s)
-        out = _C.lab_affine_to_srgb(lab, *_reinhard_fit(s.visible(lab), rs, w))
+        fit = _reinhard_fit(s.visible(lab), rs, w)
+        if s.dtype == np.uint8 and strength == 1.0:  # the same bytes, without float images
+            return _C.lab_affine_u8(np.ascontiguousarray(s.raw), *fit)
+        out = _C.lab_affine_to_srgb(lab, *fit)
     else:
         lab = lalphabeta(s.rgb)
         scale, shift = _reinhard_fit(s.visible(lab), rs, w, space)
