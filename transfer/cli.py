@@ -1,8 +1,9 @@
 """Command line: ``python -m transfer --src SRC --refs REF [REF ...]``.
 
 Exit status: 0 on success, 2 on bad usage or bad input (one line on stderr, no traceback),
-1 on an output that could not be written (a full disk) or an internal error. No input is ever modified, and no output file is left behind when
-anything fails (writes are atomic).
+1 on an output that could not be written (a full disk) or an internal error. No input is
+ever modified, and the outputs of a run are checked before the work and written all or none
+(:class:`transfer.io.Outputs`).
 """
 
 from __future__ import annotations
@@ -401,8 +402,7 @@ def _read(path):
 # With several sources, the references (or the LUT) are read once for all of them.
 @functools.lru_cache(maxsize=None)
 def _references(paths: tuple) -> tuple:  # a tuple: the cached value cannot be changed
-    from .image import is_gray
-    from .image import channels
+    from .image import channels, is_gray
 
     refs = []
     for r in paths:
