@@ -127,10 +127,6 @@ def unit_rgb(unit: np.ndarray) -> np.ndarray:
     return lab_to_srgb(unit_to_lab(unit))
 
 
-def _progress(total: int, enabled, desc: str = "neural transfer"):
-    return progress_bar(total, enabled, desc)
-
-
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, device: str = "auto", weights=None, progress=None,
@@ -216,7 +212,7 @@ def transfer_frame(src, refs, options: Options, *, previous=None, temporal: floa
     rs = color_references(refs)
     temporal = check_previous(previous, working_shape(s.rgb.shape, options.max_size), temporal)
     work = prepare(s, rs, options, report)
-    bar = _progress(len(options.levels) * (len(rs) + 1), progress)
+    bar = progress_bar(len(options.levels) * (len(rs) + 1), progress, "neural transfer")
     state = Level(fields=[None] * len(rs), warm=None if options.warm_start == "auto" else bool(options.warm_start))
     current = work.src_rgb
     for level in options.levels:
@@ -271,7 +267,7 @@ def transfer_level(work: Working, state: Level, level: int, current, options: Op
             bar.update(1)
     src_level = resize(work.src_unit, (h, w))
     labels, guide, error = choose_reference(guides, errors, src_level)
-    confidence = match_confidence(error)
+    confidence = error_confidence(error)
     similarity = float(-error.mean())
     if state.warm is None and state.models is not None:
         state.warm = similarity >= WARM_START_MIN_SIMILARITY.get(options.backbone, np.inf)
@@ -340,7 +336,7 @@ def choose_reference(guides, errors, src_level):
     return labels, np.stack(guides)[labels, rows, cols], np.stack(errors)[labels, rows, cols]
 
 
-def match_confidence(error: np.ndarray) -> np.ndarray:
+def error_confidence(error: np.ndarray) -> np.ndarray:
     """The matching error rescaled to a confidence in (0, 1], 1 at the best match."""
     spread = float(error.max() - error.min())
     return np.maximum(1.0 - (error - error.min()) / (spread if spread > 0 else 1.0), 1e-6)
