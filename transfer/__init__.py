@@ -13,7 +13,9 @@ The layers, from the bottom up:
 * :mod:`transfer.neural`: neural color transfer (He et al.), a driver over named stages,
   with its reference scales, label maps, clusters, affine color models and frames;
 * :mod:`transfer.colorization`: colorization of gray images (exemplar, semantic, Welsh);
-* on top: :mod:`transfer.report` (pictures of a run) and :mod:`transfer.cli`
+* on top: :mod:`transfer.report` (pictures of a run), :mod:`transfer.video` (clips through
+  PyAV), :mod:`transfer.spaces` (scene-linear and OpenColorIO color spaces),
+  :mod:`transfer.batch` (jobs of frames, split into shots, on Dask) and :mod:`transfer.cli`
   (``python -m transfer``).
 
 The functions below are imported on first use, so that ``import transfer`` stays light.

@@ -55,6 +55,8 @@ OPTION_METHODS = {
     "src_mask": (*CLASSICAL, "neural"), "ref_masks": CLASSICAL,
     "feather": (*CLASSICAL, "neural"), "unmatched": CLASSICAL,
 }
+#: Options of single images, not of jobs of frames (a video, --workers, --scheduler, --resume).
+IMAGE_OPTIONS = ("report", "save_lut", "src_mask", "ref_masks")
 MASK_OPTIONS = ("feather", "unmatched")  # only with --src-mask or --ref-masks
 
 
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     _deep_method_options(p.add_argument_group("deep methods (neural, exemplar, semantic)"))
     _classical_method_options(p.add_argument_group("classical methods (histogram, idt, mkl, reinhard)"))
     _mask_options(p.add_argument_group("masks"))
+    _job_options(p.add_argument_group("video, color spaces and jobs of many frames (docs/film.md)"))
     return p
 
 
@@ -89,14 +92,14 @@ def _file_options(p) -> None:
                    help="apply this 3-D LUT (.cube, e.g. from --save-lut) to the source instead "
                    "of a transfer (no --refs)")
     p.add_argument("-o", "--out", metavar="OUT",
-                   help="output file (.png .jpg .tif .webp); default: <src stem>.<method>.png "
+                   help="output file (.png .jpg .tif .webp .exr, or a video: .mov .mp4 .mkv); default: <src stem>.<method>.png "
                    "next to the source. With several sources, a numbered name such as "
                    "graded/frame_%%04d.png: the sources' results numbered 1, 2, ... in order")
     p.add_argument("--out-dir", metavar="DIR",
                    help="folder for the results (made if missing), each named and in the format "
                    "of its source (for several sources or frames: the names keep their order); "
                    "instead of --out")
-    p.add_argument("--format", choices=("png", "jpg", "tif", "webp"), default=None,
+    p.add_argument("--format", choices=("png", "jpg", "tif", "webp", "exr"), default=None,
                    help="format of the results in --out-dir or beside the sources (default: "
                    "the source's in --out-dir, png beside the sources)")
     p.add_argument("--report", metavar="DIR",
@@ -183,6 +186,27 @@ def _classical_method_options(p) -> None:
                    "for mkl and reinhard, 65 for histogram and idt)")
 
 
+def _job_options(p) -> None:
+    p.add_argument("--color-space", default="srgb", metavar="NAME",
+                   help="what the pixels are: srgb (default), linear (scene-linear Rec.709), or a "
+                   "color space of --ocio-config; values above 1 are kept (OpenEXR, float TIFF)")
+    p.add_argument("--ocio-config", metavar="CONFIG",
+                   help="OpenColorIO config for --color-space (default: the OCIO variable's)")
+    p.add_argument("--codec", default=None, metavar="NAME",
+                   help="video output codec: prores (10 bit 4:2:2, default for .mov), prores4444, "
+                   "h264 (8 bit, default for .mp4), h264-10, hevc-10, hevc-12, ffv1 (16 bit "
+                   "lossless, default for .mkv)")
+    p.add_argument("--rate", type=float, default=24.0, metavar="FPS",
+                   help="frame rate of a video made from image files (default 24)")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="run the frames on a local Dask cluster of N processes (shots in parallel)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run the frames on an existing Dask cluster (tcp://host:8786); the files "
+                   "must be on storage the workers share")
+    p.add_argument("--resume", action="store_true",
+                   help="go on with a job that stopped: frames already written are kept")
+
+
 def _mask_options(p) -> None:
     p.add_argument("--src-mask", metavar="MASK",
                    help="recolor only where this mask is white (a gray mask; its gray levels "
@@ -201,7 +225,7 @@ def _mask_options(p) -> None:
 
 
 #: Files taken from a folder given as --src.
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp", ".bmp", ".exr")
 
 #: A numbered --out: one printf-style integer field (%d, %04d), other percent signs doubled
 #: (a name that does not match is taken as it is).
@@ -389,24 +413,39 @@ def _regional(args, src, refs, src_regions, ref_regions, method, options, report
     return result
 
 
-def _read(path):
+def _space(args):
+    from .spaces import check_space
+
+    return check_space(args.color_space, args.ocio_config)
+
+
+def _read_source(path, space=None):
+    """The image of ``path`` in display sRGB (:mod:`transfer.spaces`), checked, and what
+    :meth:`~transfer.spaces.Space.from_display` needs to give a result the file's space."""
     from .image import channels, check_array
     from .io import read_image
 
-    img = check_array(read_image(path), str(path))  # problems named by file, not "src"
+    img, residual = read_image(path), None
+    if space is not None and not space.display:
+        img, residual = space.to_display(img)
+    img = check_array(img, str(path))  # problems named by file, not "src"
     if channels(img) in (2, 4) and not (img[..., -1] > 0).any():  # named by file, not "src"
         raise InputError(f"{path}: is fully transparent (no pixel has alpha > 0)")
-    return img
+    return img, residual
+
+
+def _read(path, space=None):
+    return _read_source(path, space)[0]
 
 
 # With several sources, the references (or the LUT) are read once for all of them.
 @functools.lru_cache(maxsize=None)
-def _references(paths: tuple) -> tuple:  # a tuple: the cached value cannot be changed
+def _references(paths: tuple, space=None) -> tuple:  # a tuple: the cached value cannot be changed
     from .image import channels, is_gray
 
     refs = []
     for r in paths:
-        ref = _read(r)
+        ref = _read(r, space)
         if channels(ref) in (1, 2) or is_gray(ref):
             raise InputError(f"{r}: is a grayscale image; references must be in color")
         refs.append(ref)
@@ -427,9 +466,10 @@ def run(args) -> Path:
 
     from .io import image_encoder
 
+    space = _space(args)
     with ThreadPoolExecutor(1) as pool:  # the references decoded beside the source (no GIL held)
-        refs_read = pool.submit(_references, tuple(args.refs))
-        src = _read(args.src)
+        refs_read = pool.submit(_references, tuple(args.refs), space)
+        src, residual = _read_source(args.src, space)
         method = _method(args, src)  # the source's problems come first
         _check_options_apply(args, method)
         if args.weights and not Path(args.weights).is_file():
@@ -446,7 +486,7 @@ def run(args) -> Path:
         wanted = report if args.report else None
         compute = _colorize if method in COLORIZERS else _neural if method == "neural" else _classical
         result, frame = compute(args, method, src, refs, masks, chain, wanted)
-        outputs.add(out_path, image_encoder(out_path, result))
+        outputs.add(out_path, image_encoder(out_path, space.from_display(result, residual)))
         if lut_path:
             outputs.add(lut_path, _lut_encoder(args, method, src, refs))
         if args.report:
@@ -512,14 +552,36 @@ def _classical_options(args, method: str) -> dict:
 # frame takes as ``previous`` (else None).
 
 
-def _colorize(args, method, src, refs, masks, chain, report):
-    from .colorization.methods import colorize, colorize_frame
-
-    options = {"seed": args.seed, "strength": args.strength, "report": report}
+def _colorize_options(args, method: str) -> dict:
+    options = {"seed": args.seed, "strength": args.strength}
     if method in ("exemplar", "semantic"):
         options.update(_deep_options(args), passes=args.passes, classifier=args.classifier)
     if method == "semantic":
         options.update(classes=args.classes, class_map=_class_map(args.class_map))
+    return options
+
+
+def _neural_options(args) -> dict:
+    return dict(_deep_options(args),
+                warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
+
+
+def _method_options(args, method: str) -> dict:
+    """The keyword arguments of ``method`` from the command line."""
+    if method in COLORIZERS:
+        return _colorize_options(args, method)
+    if method == "neural":
+        return _neural_options(args)
+    options = _classical_options(args, method)
+    if method == "idt":
+        options["regrain"] = not args.no_regrain
+    return options
+
+
+def _colorize(args, method, src, refs, masks, chain, report):
+    from .colorization.methods import colorize, colorize_frame
+
+    options = dict(_colorize_options(args, method), report=report)
     if chain is None:
         return colorize(src, refs, method=method, **options), None
     _check_frame_size(args, src, chain)
@@ -532,8 +594,7 @@ def _colorize(args, method, src, refs, masks, chain, report):
 def _neural(args, method, src, refs, masks, chain, report):
     from .neural.pipeline import neural_frame, neural_transfer
 
-    options = dict(_deep_options(args),
-                   warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
+    options = _neural_options(args)
     if chain is not None:
         _check_frame_size(args, src, chain)
         if chain.get("frame"):
@@ -555,9 +616,7 @@ def _neural(args, method, src, refs, masks, chain, report):
 def _classical(args, method, src, refs, masks, chain, report):
     from .classical import methods as classical
 
-    options = _classical_options(args, method)
-    if method == "idt":
-        options["regrain"] = not args.no_regrain
+    options = _method_options(args, method)
     if masks:
         options.pop("progress", None)
         return _regional(args, src, refs, *masks, method, options, report), None
@@ -624,12 +683,14 @@ def run_lut(args) -> Path:
     if args.method:
         raise InputError("--lut applies a LUT to the source; --method does not go with it")
     lut = _read_lut(args.lut)
-    src = _read(args.src)
+    space = _space(args)
+    src, residual = _read_source(args.src, space)
     if channels(src) in (1, 2):
         raise InputError(f"{args.src}: is a grayscale image; a LUT maps RGB colors")
     outputs, out_path, _ = _plan_outputs(args, "lut")
     with outputs:
-        outputs.add(out_path, image_encoder(out_path, apply_lut(src, lut, strength=args.strength)))
+        result = space.from_display(apply_lut(src, lut, strength=args.strength), residual)
+        outputs.add(out_path, image_encoder(out_path, result))
         outputs.commit()
     return out_path
 
@@ -653,8 +714,11 @@ def _main(argv) -> int:
     _check_usage(parser, args)
     try:
         args.src = _sources(args.src, ordered=args.temporal is not None)
+        _space(args)
     except InputError as exc:
         return _error(exc)
+    if _is_job(args):
+        return _run_job(parser, args)
     if len(args.src) > 1:
         if args.out and not NUMBERED.fullmatch(args.out):
             parser.error("--out is for one source; with several, give --out-dir, a numbered --out "
@@ -678,7 +742,7 @@ def _main(argv) -> int:
             if args.method:
                 _check_options_apply(args, args.method)
             if args.refs:
-                _references(tuple(args.refs))
+                _references(tuple(args.refs), _space(args))
             else:
                 _read_lut(args.lut)
         except InputError as exc:
@@ -702,10 +766,81 @@ def _check_usage(parser, args) -> None:
         parser.error(f"--levels must be distinct, coarsest first; got {' '.join(map(str, args.levels))}")
     if args.temporal is not None and not 0 <= args.temporal <= 1:
         parser.error(f"--temporal must be in [0, 1], got {args.temporal:g}")
+    from .video import is_video
+
+    if args.codec and not (args.out and is_video(args.out)) and not any(map(is_video, args.src)):
+        parser.error("--codec is the codec of a video --out (.mov .mp4 .mkv)")
     folders = [s for s in args.src if Path(s).is_dir()]
-    if folders and not (args.out_dir or (args.out and NUMBERED.fullmatch(args.out))):
+    if folders and not (args.out_dir or (args.out and (NUMBERED.fullmatch(args.out) or is_video(args.out)))):
         parser.error(f"--src {folders[0]} is a folder: give --out-dir or a numbered --out for the "
                      "results (beside the sources, they would be taken as sources next time)")
+
+
+def _is_job(args) -> bool:
+    """Whether the run is a job of frames (:mod:`transfer.batch`): a video in or out, a
+    cluster, or a resumed job."""
+    from .video import is_video
+
+    return (any(map(is_video, args.src)) or bool(args.out and is_video(args.out))
+            or args.workers is not None or args.scheduler is not None or args.resume)
+
+
+def _run_job(parser, args) -> int:
+    """A job of frames through :func:`transfer.batch.run`; exit 0 when every frame was
+    written, 2 when some failed for bad input (each named), 1 on an output error."""
+    from . import batch
+    from .video import is_video
+
+    for dest in IMAGE_OPTIONS:
+        if getattr(args, dest):
+            parser.error(f"--{dest.replace('_', '-')} is for single images, not for a job of "
+                         "frames (a video, --workers, --scheduler, --resume)")
+    out = args.out or args.out_dir
+    if out is None and not (len(args.src) == 1 and is_video(args.src[0])):
+        parser.error("a job of frames needs --out-dir, a numbered --out or a video --out")
+    try:
+        frames = batch.frames_of(args.src)
+        method = "lut" if args.lut else args.method or batch.default_method(frames)
+        _check_options_apply(args, method)
+        if out is None:  # beside the clip, as for an image
+            src = Path(args.src[0])
+            out = str(src.with_name(f"{src.stem}.{method}{src.suffix}"))
+        options = {"strength": args.strength} if args.lut else _method_options(args, method)
+        report = batch.run(
+            args.src, args.refs, out=out, method=method, lut=args.lut, temporal=args.temporal,
+            options=options, color_space=args.color_space,
+            ocio_config=args.ocio_config, codec=args.codec, fmt=args.format, rate=args.rate,
+            workers=args.workers, scheduler=args.scheduler, resume=args.resume,
+            overwrite=args.overwrite, progress=False if args.quiet else None)
+    except (InputError, CudaUnavailableError) as exc:
+        return _error(exc)
+    except OutputError as exc:
+        print(f"transfer: error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # internal error (a task's, from a worker): short, traceback on request
+        if os.environ.get("TRANSFER_DEBUG"):
+            raise
+        print(f"transfer: internal error: {type(exc).__name__}: {exc} (set TRANSFER_DEBUG=1 for the "
+              "traceback; --resume goes on from the frames written)", file=sys.stderr)
+        return 1
+    return _job_status(args, report, out)
+
+
+def _job_status(args, report, out) -> int:
+    """The failed frames by name on stderr; the exit status of a job."""
+    from .video import is_video
+
+    for name, why in report.failed:
+        print(f"transfer: error: {name}: {why}" if name not in why else f"transfer: error: {why}",
+              file=sys.stderr)
+    if report.failed:
+        print(f"transfer: {len(report.failed)} of {report.frames} frames failed"
+              + (f"; {out} not encoded (--resume after fixing them)" if is_video(out) else ""),
+              file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(report.video or out)
+    return 0
 
 
 def _error(exc) -> int:

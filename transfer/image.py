@@ -48,8 +48,9 @@ def _describe(img) -> str:
     return f"shape {tuple(img.shape)} and dtype {img.dtype}"
 
 
-def check_array(img, name: str) -> np.ndarray:
-    """Checks type, dtype, emptiness and values; returns ``img`` as an ndarray."""
+def check_array(img, name: str, *, scene_linear: bool = False) -> np.ndarray:
+    """Checks type, dtype, emptiness and values; returns ``img`` as an ndarray. With
+    ``scene_linear``, float values outside [0, 1] are allowed (not NaN or infinite)."""
     if not isinstance(img, np.ndarray):
         if hasattr(img, "__array__") and not isinstance(img, (str, bytes)):
             img = np.asarray(img)
@@ -69,10 +70,11 @@ def check_array(img, name: str) -> np.ndarray:
         if not np.isfinite(img).all():
             raise InputError(f"{name} contains NaN or infinite values")
         lo, hi = float(img.min()), float(img.max())
-        if lo < -FLOAT_RANGE_TOLERANCE or hi > 1 + FLOAT_RANGE_TOLERANCE:
+        if not scene_linear and (lo < -FLOAT_RANGE_TOLERANCE or hi > 1 + FLOAT_RANGE_TOLERANCE):
             raise InputError(
                 f"{name} is floating point with values in [{lo:g}, {hi:g}]; float images must "
-                "lie in [0, 1] (divide 8-bit data by 255, or pass uint8)"
+                "lie in [0, 1] (divide 8-bit data by 255, or pass uint8; scene-linear images: "
+                "color_space='linear' or --color-space linear)"
             )
     return img
 

@@ -1,6 +1,8 @@
 """Reading and writing image files.
 
-* Formats: PNG (8 and 16 bit), JPEG, TIFF, WebP; gray, gray + alpha, RGB, RGBA.
+* Formats: PNG (8 and 16 bit), JPEG, TIFF (8, 16 bit, float), WebP, OpenEXR (half and float);
+  gray, gray + alpha, RGB, RGBA. Float TIFF and OpenEXR keep values above 1 (scene-linear
+  images: :mod:`transfer.spaces`).
 * Reading converts pixels to sRGB where an 8-bit file embeds another ICC profile (Display
   P3 from phones, Adobe RGB from cameras, CMYK), since every method computes in sRGB and
   CIELab (:func:`to_srgb`); results are written in sRGB, untagged.
@@ -33,10 +35,14 @@ from .image import check_array
 MAX_PIXELS = int(os.environ.get("TRANSFER_MAX_PIXELS", 2 * 89_478_485))
 
 WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF",
-                 ".tiff": "TIFF", ".webp": "WEBP"}
+                 ".tiff": "TIFF", ".webp": "WEBP", ".exr": "EXR"}
+
+#: Formats whose float pixels may lie outside [0, 1] (scene-linear values).
+FLOAT_FORMATS = ("TIFF", "EXR")
 
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+_EXR_MAGIC = b"\x76\x2f\x31\x01"
 
 
 def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
@@ -46,7 +52,8 @@ def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
     -------
     ndarray
         (H, W) gray, (H, W, 2) gray + alpha, (H, W, 3) RGB or (H, W, 4) RGBA; uint8 or uint16
-        as stored (float TIFFs as float32).
+        as stored (float TIFFs as float32, OpenEXR as float16 or float32 as stored; their
+        values may lie outside [0, 1]).
 
     Raises
     ------
@@ -72,6 +79,8 @@ def read_image(path, *, max_pixels: int | None = None) -> np.ndarray:
             img = _read_png16(path, limit)
         elif head[:4] in _TIFF_MAGIC:
             img = _read_tiff(path, limit)
+        elif head[:4] == _EXR_MAGIC:
+            img = _read_exr(path, limit)
         else:
             img = _read_pillow(path, limit)
     except ImageReadError:
@@ -219,6 +228,27 @@ def _read_tiff(path: Path, limit: int) -> np.ndarray:
     return np.ascontiguousarray(a)
 
 
+def _read_exr(path: Path, limit: int) -> np.ndarray:
+    import OpenEXR
+
+    with OpenEXR.File(str(path), separate_channels=True) as exr:
+        box = exr.header()["dataWindow"]
+        _check_size(path, int(box[1][0] - box[0][0] + 1), int(box[1][1] - box[0][1] + 1), limit)
+        planes = {name.rsplit(".", 1)[-1]: ch.pixels for name, ch in exr.channels().items()}
+    order = [c for c in ("R", "G", "B", "A") if c in planes]
+    if order[:3] != ["R", "G", "B"]:
+        order = [c for c in ("Y", "A") if c in planes]
+    if not order or order[0] == "A":
+        raise ImageReadError(f"{path}: an OpenEXR file without R, G, B (or Y) channels "
+                             f"(it has {', '.join(sorted(planes))})")
+    stack = [planes[c] for c in order]
+    if any(p.dtype.kind != "f" for p in stack):
+        raise ImageReadError(f"{path}: OpenEXR channels of integer type are not supported (use half or float)")
+    dtype = np.float32 if any(p.dtype == np.float32 for p in stack) else np.float16
+    return np.ascontiguousarray(np.stack(stack, axis=-1).astype(dtype).squeeze(-1) if len(stack) == 1
+                                else np.stack(stack, axis=-1).astype(dtype))
+
+
 def _cmyk_to_rgb(a: np.ndarray, icc: bytes | None, path) -> np.ndarray:
     """A CMYK TIFF's pixels (H, W, 4 or 5: a fifth channel is alpha) as RGB(A) of the same
     dtype: through its ICC profile where it has one (8 bit), else by the plain formula
@@ -258,7 +288,9 @@ def write_image(path, img, *, overwrite: bool = False) -> Path:
     """Writes ``img`` to ``path`` atomically (temporary file in the same folder, then rename).
 
     PNG keeps 8 or 16 bits (float images are written as 16-bit PNG); JPEG and WebP are 8 bit
-    (16-bit and float images are converted); TIFF keeps the dtype. JPEG cannot store alpha.
+    (16-bit and float images are converted); TIFF keeps the dtype; OpenEXR is half (float16
+    images) or float (others). Float TIFF and OpenEXR keep values outside [0, 1]. JPEG cannot
+    store alpha.
     A missing folder is created.
 
     Raises
@@ -274,7 +306,7 @@ def image_encoder(path, img):
     """The function that writes ``img`` in ``path``'s format to the file it is given, checked
     now (format, dtype, alpha) so that a problem shows before any file is touched."""
     fmt = output_format(path)
-    img = _encodable(check_array(img, "image"), fmt, path)
+    img = _encodable(check_array(img, "image", scene_linear=fmt in FLOAT_FORMATS), fmt, path)
     return lambda tmp: _encode(tmp, img, fmt)
 
 
@@ -483,6 +515,10 @@ def _encodable(img: np.ndarray, fmt: str, path) -> np.ndarray:
         img = img[..., 0]
     if fmt == "TIFF":
         return np.ascontiguousarray(img)
+    if fmt == "EXR":
+        if img.dtype.kind != "f":
+            img = img.astype(np.float32) / (255 if img.dtype == np.uint8 else 65535)
+        return np.ascontiguousarray(img if img.dtype in (np.float16, np.float32) else img.astype(np.float32))
     if img.dtype.kind == "f":
         img = np.clip(img, 0, 1)
         img = (np.rint(img * 65535).astype(np.uint16) if fmt == "PNG"
@@ -495,7 +531,16 @@ def _encodable(img: np.ndarray, fmt: str, path) -> np.ndarray:
 
 
 def _encode(tmp: str, img: np.ndarray, fmt: str) -> None:
-    if fmt == "TIFF":
+    if fmt == "EXR":
+        import OpenEXR
+
+        names = {1: "Y", 2: "YA", 3: "RGB", 4: "RGBA"}[1 if img.ndim == 2 else img.shape[2]]
+        planes = img[..., None] if img.ndim == 2 else img
+        channels = {c: np.ascontiguousarray(planes[..., i]) for i, c in enumerate(names)}
+        header = {"compression": OpenEXR.ZIP_COMPRESSION, "type": OpenEXR.scanlineimage}
+        with OpenEXR.File(header, channels) as exr:
+            exr.write(tmp)
+    elif fmt == "TIFF":
         import tifffile
 
         tifffile.imwrite(tmp, img, photometric="minisblack" if img.ndim == 2 or img.shape[2] == 2 else "rgb")

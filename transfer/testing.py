@@ -36,3 +36,41 @@ def conv_features(img: np.ndarray, channels: int, size, *, seed: int = 0,
         y = F.relu(F.conv2d(y, w2, padding=1))
         y = F.avg_pool2d(y, 4)
     return y[0].numpy().astype(np.float32)
+
+
+def make_clip(path, images, frames: int, *, size=(160, 96), rate: int = 24, audio: bool = True):
+    """Writes a video of one shot per image in ``images`` (RGB arrays), each ``frames`` frames
+    of a slow pan across the image at ``size`` (width, height), with a sine tone as audio
+    (AAC) when ``audio``; the codec by the extension (:mod:`transfer.video`). Returns the path."""
+    import av
+    from fractions import Fraction
+
+    from .pyramid import resize
+    from .video import CODECS, codec_of
+
+    width, height = size
+    name, pix_fmt, options, _ = CODECS[codec_of(path)]
+    with av.open(str(path), "w") as out:
+        video = out.add_stream(name, rate=rate, options=dict(options))
+        video.width, video.height, video.pix_fmt = width, height, pix_fmt
+        sound = out.add_stream("aac", rate=48000) if audio else None
+        for img in images:
+            scale = max(1.25 * width / img.shape[1], 1.25 * height / img.shape[0])
+            big = resize(img, (int(img.shape[0] * scale + 0.5), int(img.shape[1] * scale + 0.5)))
+            for i in range(frames):
+                x = int((big.shape[1] - width) * i / max(1, frames - 1))
+                crop = np.ascontiguousarray(big[: height, x: x + width, :3])
+                crop = np.clip(crop, 0, 255).astype(np.uint8) if crop.dtype != np.uint8 else crop
+                out.mux(video.encode(av.VideoFrame.from_ndarray(crop, format="rgb24")))
+        out.mux(video.encode(None))
+        if sound is not None:
+            seconds = len(images) * frames / rate
+            t = np.arange(int(48000 * seconds)) / 48000
+            tone = (0.2 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+            for start in range(0, tone.size, 1024):
+                chunk = av.AudioFrame.from_ndarray(tone[None, start: start + 1024], format="flt",
+                                                   layout="mono")
+                chunk.sample_rate, chunk.pts = 48000, start
+                out.mux(sound.encode(chunk))
+            out.mux(sound.encode(None))
+    return path
