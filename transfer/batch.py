@@ -587,7 +587,7 @@ class _Encoder:
         from .video import Clip, VideoWriter, probe
 
         if self.frames.video:
-            like = probe(self.frames.video)
+            like = probe(self.frames.video, count=False)
         else:
             rate = Fraction(self.rate).limit_denominator(1001)
             like = Clip("", len(self.frames), rate, 1 / rate, first.shape[1], first.shape[0], 16, False, 0)

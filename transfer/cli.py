@@ -150,12 +150,13 @@ def _deep_method_options(p) -> None:
                    help="deep methods: weight of the coarser level's features in the "
                    "finest matching (default 0); about 0.5 helps when the references show the "
                    "same scene (another view or frame), not when they show similar content")
-    p.add_argument("--warm-start", nargs="?", const="on", default="off", choices=("on", "off", "auto"),
+    p.add_argument("--warm-start", nargs="?", const="on", default="auto", choices=("on", "off", "auto"),
                    help="neural: start each level's color-model solve from the coarser level's "
-                   "models (on; the flag alone); the result follows the references more closely: "
-                   "better when they show the source's scene (another view, a graded take), worse "
-                   "when they only show other content (the source's structure fades). auto: on "
-                   "when the matches say the references show the source's scene. Default off")
+                   "models (on; the flag alone): the result follows the references closely, "
+                   "right when they show the source's scene (another view, a graded take), "
+                   "while the source's structure fades a little when they only show other "
+                   "content (off). auto (default): on when the matches say the references show "
+                   "the source's scene")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "

@@ -94,15 +94,16 @@ def _open(path):
     return container
 
 
-def probe(path) -> Clip:
+def probe(path, *, count: bool = True) -> Clip:
     """The :class:`Clip` of a video file; ImageReadError naming a file that is missing, not a
-    video or without a video stream."""
+    video or without a video stream. Where the container does not store the frame count
+    (Matroska), the packets are counted (no decoding); ``count=False`` leaves it 0 there."""
     with _open(path) as container:
         stream = container.streams.video[0]
         rate = stream.average_rate or stream.guessed_rate
         if not rate:
             raise ImageReadError(f"{path}: the video stream has no frame rate")
-        frames = stream.frames or sum(1 for p in container.demux(stream) if p.pts is not None)
+        frames = stream.frames or (count and sum(1 for p in container.demux(stream) if p.pts is not None))
         ctx = stream.codec_context
         bits = max((c.bits for c in ctx.format.components), default=8) if ctx.format else 8
         return Clip(str(path), int(frames), Fraction(rate), Fraction(stream.time_base),
@@ -118,7 +119,7 @@ def read_frames(path, start: int = 0, stop: int | None = None) -> Iterator[np.nd
     """Frames ``start`` to ``stop`` (excluded; None: to the end) of a video as RGB arrays
     (H, W, 3), uint16 where the video has more than 8 bits a sample, else uint8; decoded one at
     a time (never the whole clip in memory)."""
-    clip = probe(path)
+    clip = probe(path, count=False)
     rgb = "rgb48le" if clip.bits > 8 else "rgb24"
     with _open(path) as container:
         stream = container.streams.video[0]

@@ -39,6 +39,9 @@ def methods():
         "neural, warm start": lambda s, r: transfer.neural_transfer(s, r, progress=False, warm_start=True),
         "neural, warm start auto": lambda s, r: transfer.neural_transfer(s, r, progress=False,
                                                                           warm_start="auto"),
+        "neural, no spread": lambda s, r: transfer.neural_transfer(s, r, progress=False, spread=False),
+        "neural, warm start, no spread": lambda s, r: transfer.neural_transfer(
+            s, r, progress=False, warm_start=True, spread=False),
         "transfer.idt": lambda s, r: transfer.idt(s, r),
         "transfer.mkl": lambda s, r: transfer.mkl(s, r),
         "transfer.reinhard": lambda s, r: transfer.reinhard(s, r),

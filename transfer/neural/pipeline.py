@@ -30,6 +30,7 @@ from ..image import (check_count, check_seed, check_strength, check_weight, colo
 from ..progress import progress_bar
 from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius, working_shape
 from ..shot import chain
+from . import spread
 from .affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .clusters import kmeans_classes
 from .frames import Frame, carry_over, check_previous
@@ -62,7 +63,8 @@ class Options:
     ref_scale: object = "auto"
     context: float = 0.0
     center: bool = True
-    warm_start: object = False
+    warm_start: object = "auto"
+    spread: bool = True
 
     @classmethod
     def checked(cls, *, backbone="effnet-lite0", levels=None, **given) -> "Options":
@@ -81,7 +83,7 @@ class Options:
         if "cg_iterations" in given:
             given["cg_iterations"] = check_count("cg_iterations", given["cg_iterations"])
         given["seed"] = check_seed(given.get("seed", 0))
-        warm = given.get("warm_start", False)
+        warm = given.get("warm_start", "auto")
         if not (isinstance(warm, (bool, np.bool_)) or warm == "auto"):
             raise InputError(f"warm_start must be True, False or 'auto', got {warm!r}")
         if backbone not in DEFAULT_LEVELS:
@@ -115,6 +117,7 @@ class Level:
     models_full: tuple | None = None  # ... at the working size
     clusters: np.ndarray | None = None
     warm: bool | None = None
+    shown: np.ndarray | None = None  # how surely the references show each cell (coarsest level)
 
 
 def unit_lab(rgb: np.ndarray) -> np.ndarray:
@@ -132,8 +135,9 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, device: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    warm_start: bool | str = False, previous=None, temporal: float = 0.9,
-                    report: dict | None = None, backend: str | None = None) -> np.ndarray:
+                    warm_start: bool | str = "auto", spread: bool = True, previous=None,
+                    temporal: float = 0.9, report: dict | None = None,
+                    backend: str | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer (He et al.):
     deep-feature PatchMatch and local affine color models, coarse to fine.
 
@@ -162,8 +166,11 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     center : match features centred on the images' joint mean (True) or the paper's plain
         unit-length features.
     warm_start : start each level's solve from the coarser level's models: True where the
-        references show the source's scene, False (default) where they show other content,
-        'auto' to decide from the matches.
+        references show the source's scene, False where they show other content, 'auto'
+        (default) to decide from the matches.
+    spread : give the content the references do not show the color models of the content of
+        similar color they show (:mod:`transfer.neural.spread`), instead of those of its
+        wrong matches (effnet-lite0; not measured with other backbones, where it is off).
     previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
@@ -181,7 +188,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                               lambda_nl=lambda_nl, clusters=clusters, seed=seed, device=device,
                               weights=weights, max_size=max_size, cg_iterations=cg_iterations,
                               ref_scale=ref_scale, context=context, center=center,
-                              warm_start=warm_start)
+                              warm_start=warm_start, spread=bool(spread))
     result, frame = transfer_frame(src, refs, options, previous=previous, temporal=temporal,
                                    strength=strength, progress=progress, report=report)
     if report is not None:
@@ -272,6 +279,8 @@ def transfer_level(work: Working, state: Level, level: int, current, options: Op
     if state.warm is None and state.models is not None:
         state.warm = similarity >= WARM_START_MIN_SIMILARITY.get(options.backbone, np.inf)
     a, b = fit_models(work, state, src_level, guide, confidence, options)
+    if options.spread and options.backbone in spread.SIMILARITY:
+        a, b = spread_shown(state, (a, b), src_level, confidence, error, options.backbone)
     state.models = (a, b)
     height, width = work.src_rgb.shape[:2]
     models = (_C.resize_bilinear(a, height, width), _C.resize_bilinear(b, height, width))
@@ -354,6 +363,16 @@ def fit_models(work: Working, state: Level, src_level, guide, confidence, option
     return local_affine(src_level, guide, confidence, nu=(height * width) / (h * w),
                         lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
                         clusters=level_clusters, iterations=options.cg_iterations, x0=x0)
+
+
+def spread_shown(state: Level, models, src_level, confidence, error, backbone: str):
+    """The models of what the references show spread by color to what they do not; which is
+    which is decided at the coarsest level, by the matches' similarity
+    (:func:`transfer.neural.spread.shown`)."""
+    if state.shown is None:
+        state.shown = spread.shown(-error, backbone)
+    sure = resize(state.shown[..., None], confidence.shape)[..., 0]
+    return spread.spread_models(models, src_level, confidence, sure)
 
 
 def smooth_models(models, src_unit, nu: float, level: int):
