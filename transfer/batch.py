@@ -4,8 +4,8 @@ process or spread over a Dask cluster.
 :func:`run` plans a job and carries it out:
 
 1. the frames (image files, or a clip decoded as a stream: :mod:`transfer.video`) and
-   where each result goes (a file per frame; for a video output, a folder of frames that is
-   encoded into the video at the end);
+   where each result goes (a file per frame; for a video output, a folder of frames that the
+   client encodes into the video in order as they come in);
 2. the tasks: with ``temporal``, the shots, found by cut detection on the frames' colors
    (:func:`transfer.classical.frames.continuity`), each shot one task that carries the
    method's state from frame to frame; otherwise chunks of ``chunk`` frames;
