@@ -37,7 +37,7 @@ import numpy as np
 from .errors import ImageReadError, InputError
 
 CLASSICAL = ("histogram", "idt", "mkl", "reinhard")
-DEEP = ("neural", "exemplar", "semantic")
+DEEP = ("neural", "exemplar", "semantic")  # the methods on deep correspondences
 COLORIZERS = ("exemplar", "semantic", "welsh")
 METHODS = (*CLASSICAL, "neural", *COLORIZERS, "lut")
 
@@ -369,6 +369,7 @@ def run(sources, refs=None, *, out, method: str | None = None, lut=None, tempora
     try:
         with _Runner(workers, scheduler, len(frames), progress, encoder) as runner:
             _run_tasks(runner, runner.share(shared), frames, temporal, chunk, report)
+            report.memory["workers"] = runner.peak_memory()
     except BaseException:
         if encoder is not None:
             encoder.finish(False)
@@ -397,7 +398,6 @@ def _run_tasks(runner, spread, frames: Frames, temporal, chunk, report: Report) 
         report.written += done["written"]
         report.skipped += done["skipped"]
         report.failed += [(frames.name(i), why) for i, why in done["failed"]]
-    report.memory["workers"] = runner.peak_memory()
 
 
 def peak_memory() -> int:
@@ -656,21 +656,15 @@ class _Runner:
         return self.client.scatter(shared, broadcast=True, hash=False)
 
     def map(self, fn, tasks, shared, notify=False):
-        """Results of ``fn(task, shared)`` in the order they finish."""
+        """Results of ``fn(task, shared)``, in the order of ``tasks``."""
         if self.client is None:
             extra = {"notify": self.done} if notify else {}
             return [fn(task, shared, **extra) for task in tasks]
-        from distributed import as_completed
-
-        futures = self.client.map(fn, tasks, shared=shared, pure=False)
-        order = {f.key: n for n, f in enumerate(futures)}
-        results = {}
-        for future in as_completed(futures):
-            results[order[future.key]] = future.result()
+        results = self.client.gather(self.client.map(fn, tasks, shared=shared, pure=False))
         deadline = time.monotonic() + 2
         while notify and len(self.seen) < self.total and time.monotonic() < deadline:
             time.sleep(0.01)  # the workers' last progress events trail their results
-        return [results[n] for n in range(len(futures))]
+        return results
 
     def __exit__(self, kind, exc, tb):
         if self.bar is not None:

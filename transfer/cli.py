@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from .batch import CLASSICAL, COLORIZERS, DEEP
 from .errors import CudaUnavailableError, InputError, OutputError
 
 DEFAULT_METHOD = "neural"
@@ -36,9 +37,6 @@ METHOD_HELP = {
     "with the references (--classes K)",
     "welsh": "colorization of a gray source by luminance statistics (Welsh et al. 2002)",
 }
-COLORIZERS = ("exemplar", "semantic", "welsh")
-CLASSICAL = ("histogram", "idt", "mkl", "reinhard")
-DEEP = ("neural", "exemplar", "semantic")  # the methods on deep correspondences
 
 #: Options that only some methods use (argparse dest -> those methods). Giving one to another
 #: method is refused, not silently ignored: a user who asks for a report or a class count

@@ -245,8 +245,8 @@ def _read_exr(path: Path, limit: int) -> np.ndarray:
     if any(p.dtype.kind != "f" for p in stack):
         raise ImageReadError(f"{path}: OpenEXR channels of integer type are not supported (use half or float)")
     dtype = np.float32 if any(p.dtype == np.float32 for p in stack) else np.float16
-    return np.ascontiguousarray(np.stack(stack, axis=-1).astype(dtype).squeeze(-1) if len(stack) == 1
-                                else np.stack(stack, axis=-1).astype(dtype))
+    img = np.stack(stack, axis=-1).astype(dtype)
+    return np.ascontiguousarray(img[..., 0] if len(stack) == 1 else img)
 
 
 def _cmyk_to_rgb(a: np.ndarray, icc: bytes | None, path) -> np.ndarray:
