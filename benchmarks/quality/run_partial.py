@@ -22,7 +22,11 @@ matched and on the unmatched part, and each neural variant's ratio to the best p
 
 ``--colorization``: the same views, view A in gray colorized from the partial reference
 (one case per scene and share), against the colorization benchmark's baselines (Welsh, the
-global transfers on the gray image).
+global transfers on the gray image), and a bound: the truth's colors of the matched part
+spread to the unmatched part by deep features (each unmatched cell the mean color of its 8
+nearest matched cells, cosine of the hypercolumns and lightness, as the classifier sees them)
+and propagated along the lightness's edges, what a spread from the shown part could give
+at best.
 """
 
 from __future__ import annotations
@@ -167,6 +171,8 @@ def colorization(quick: bool = False):
             continue
         row = {m: scores(fn(gray(case["truth"]), case["refs"]), case["truth"], case["matched"])
                for m, fn in ms.items()}
+        row["bound: truth of matched, spread"] = scores(spread_bound(case["truth"], case["matched"]),
+                                                        case["truth"], case["matched"])
         best = min(row[b][0] for b in BASELINES)
         for m, r in row.items():
             out.setdefault(m, []).append((*r, r[0] / best))
@@ -174,6 +180,37 @@ def colorization(quick: bool = False):
     for m, rows in out.items():
         lines.append(f"| {m} ({len(rows)}) | " + " | ".join(f"{v:.2f}" for v in np.mean(rows, axis=0)) + " |")
     return "\n".join(lines)
+
+
+def spread_bound(truth, matched, neighbours: int = 8):
+    """The truth's colors on ``matched``; elsewhere the mean color of the ``neighbours`` matched
+    cells nearest in deep features and lightness (of the gray image), propagated along the
+    lightness's edges as the colorization does."""
+    from run_colorization import gray
+    from skimage.color import lab2rgb
+    from skimage.transform import resize
+    from transfer import features
+    from transfer.colorization import classifier as cc
+    from transfer.colorization.gray import gray_lightness
+    from transfer.neural.affine import wls_smooth
+
+    g = gray(truth)
+    lab = rgb2lab(truth).astype(np.float32)
+    light = gray_lightness(g.astype(np.float32) / 255)
+    levels = (5, 4, 3, 2)
+    feats = {lv: f.numpy() for lv, f in features.backbone().features(np.repeat(g[..., None], 3, 2), levels).items()}
+    shape = feats[levels[-1]].shape[1:]
+    x = np.hstack([cc.hypercolumns(feats, levels, shape), cc.lightness_code(resize(light, shape))])
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    ab = resize(lab[..., 1:], shape).reshape(-1, 2)
+    shown = resize(matched.astype(float), shape, order=0).reshape(-1) > 0.5
+    nearest = np.argsort(-(x[~shown] @ x[shown].T), axis=1)[:, :neighbours]
+    ab[~shown] = ab[shown][nearest].mean(axis=1)
+    spread = resize(ab.reshape(*shape, 2), matched.shape).astype(np.float32)
+    data_ab = np.where(matched[..., None], lab[..., 1:], spread).astype(np.float32)
+    weight = np.where(matched, 1.0, 0.05).astype(np.float32)
+    lab[..., 1:] = wls_smooth(data_ab, light / 100.0, lam=0.01, data_weight=weight, iterations=200)
+    return (np.clip(lab2rgb(lab), 0, 1) * 255).round().astype(np.uint8)
 
 
 def main():
