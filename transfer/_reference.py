@@ -327,6 +327,125 @@ def solve_systems(lap, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray, rtol:
     return x
 
 
+# ---- grid multigrid (csrc/solve/multigrid_kernel.h) --------------------------------------------
+
+
+def grid_neighbours(h: int, w: int, y: int, x: int, wx, wy):
+    """The 4-neighbours of (y, x) with the weights of the edges to them."""
+    out = []
+    if x + 1 < w:
+        out.append(((y, x + 1), wx[y, x]))
+    if x > 0:
+        out.append(((y, x - 1), wx[y, x - 1]))
+    if y + 1 < h:
+        out.append(((y + 1, x), wy[y, x]))
+    if y > 0:
+        out.append(((y - 1, x), wy[y - 1, x]))
+    return out
+
+
+def grid_apply(wx, wy, extra, block, x):
+    """(A x) of the grid operator, node by node: (sum of edge weights + extra) x_i minus the
+    weighted neighbours, plus the node's block times x_i. x (h w, m, k)."""
+    h, w = wx.shape
+    out = np.zeros_like(x)
+    for y in range(h):
+        for xx in range(w):
+            i = y * w + xx
+            nbs = grid_neighbours(h, w, y, xx, wx, wy)
+            deg = sum(wt for _, wt in nbs) + extra[y, xx]
+            out[i] = deg * x[i] - sum(wt * x[a * w + b] for (a, b), wt in nbs)
+            out[i] += np.einsum("uvc,vc->uc", block[i], x[i])
+    return out
+
+
+def grid_relax(wx, wy, extra, block, f, x, color: int):
+    """One Gauss-Seidel half-sweep over the nodes with (row + col) % 2 == color: each solves
+    its own m x m system with the neighbours held. Returns the new x."""
+    h, w = wx.shape
+    x = x.copy()
+    for y in range(h):
+        for xx in range(w):
+            if (y + xx) % 2 != color:
+                continue
+            i = y * w + xx
+            nbs = grid_neighbours(h, w, y, xx, wx, wy)
+            deg = sum(wt for _, wt in nbs) + extra[y, xx]
+            rhs = f[i] + sum(wt * x[a * w + b] for (a, b), wt in nbs)
+            for c in range(x.shape[2]):
+                x[i, :, c] = np.linalg.solve(deg * np.eye(x.shape[1]) + block[i, :, :, c], rhs[:, c])
+    return x
+
+
+def prolongation(wx, wy) -> np.ndarray:
+    """The dense prolongation P (h w, hc wc) from the grid of every other node: a fine node
+    on a coarse node copies it; one between two coarse nodes takes them in proportion to its
+    edges toward them; one between four takes its four neighbours' interpolated values in
+    proportion to its edges toward them (a missing neighbour or coarse node counts 0)."""
+    h, w = wx.shape
+    hc, wc = (h + 1) // 2, (w + 1) // 2
+    P = np.zeros((h * w, hc * wc))
+
+    def split(near, far, far_exists):
+        if not far_exists:
+            return 1.0, 0.0
+        return (near / (near + far), far / (near + far)) if near + far > 0 else (0.5, 0.5)
+
+    def row_of(y, x):  # the interpolation of (y, x) as {coarse index: weight}
+        if y % 2 == 0 and x % 2 == 0:
+            return {(y // 2) * wc + x // 2: 1.0}
+        if y % 2 == 0:
+            a, b = split(wx[y, x - 1], wx[y, x] if x + 1 < w else 0.0, x + 1 < w)
+            return {(y // 2) * wc + x // 2: a, (y // 2) * wc + x // 2 + 1: b}
+        if x % 2 == 0:
+            a, b = split(wy[y - 1, x], wy[y, x] if y + 1 < h else 0.0, y + 1 < h)
+            return {(y // 2) * wc + x // 2: a, (y // 2 + 1) * wc + x // 2: b}
+        nbs = [(p, e) for p, e in grid_neighbours(h, w, y, x, wx, wy)]
+        total = sum(e for _, e in nbs)
+        out = {}
+        for (a, b), e in nbs:
+            for idx, v in row_of(a, b).items():
+                out[idx] = out.get(idx, 0.0) + (e / total if total > 0 else 0.0) * v
+        if total <= 0:
+            corners = [(y + dy) // 2 * wc + (x + dx) // 2 for dy in (-1, 1) for dx in (-1, 1)
+                       if y + dy < h and x + dx < w]
+            out = {c: 1.0 / len(corners) for c in corners}
+        return out
+
+    for y in range(h):
+        for x in range(w):
+            for idx, v in row_of(y, x).items():
+                if v:
+                    P[y * w + x, idx] += v
+    return P
+
+
+def grid_coarsen(wx, wy, extra, block):
+    """The coarse grid: edges of two fine edges in series, plus half of the same on the
+    neighbouring fine rows (columns); extra and blocks summed with the weights of P's column.
+    Returns (wx, wy, extra, block) of the coarse grid."""
+    h, w = wx.shape
+    hc, wc = (h + 1) // 2, (w + 1) // 2
+    P = prolongation(wx, wy)
+
+    def series(a, b):
+        return a * b / (a + b) if a + b > 0 else 0.0
+
+    cwx, cwy = np.zeros((hc, wc)), np.zeros((hc, wc))
+    for r in range(hc):
+        for c in range(wc):
+            y, x = 2 * r, 2 * c
+            if c + 1 < wc:
+                cwx[r, c] = sum(f * series(wx[y + dy, x], wx[y + dy, x + 1])
+                                for dy, f in ((-1, 0.5), (0, 1.0), (1, 0.5)) if 0 <= y + dy < h)
+            if r + 1 < hc:
+                cwy[r, c] = sum(f * series(wy[y, x + dx], wy[y + 1, x + dx])
+                                for dx, f in ((-1, 0.5), (0, 1.0), (1, 0.5)) if 0 <= x + dx < w)
+    cextra = (P.T @ extra.ravel()).reshape(hc, wc)
+    cblock = np.einsum("iI,iuvk->Iuvk", P, block)
+    return cwx, cwy, cextra, cblock
+
+
 # ---- feathering of region maps ------------------------------------------------------------------
 
 

@@ -43,7 +43,6 @@ def make_clip(path, images, frames: int, *, size=(160, 96), rate: int = 24, audi
     of a slow pan across the image at ``size`` (width, height), with a sine tone as audio
     (AAC) when ``audio``; the codec by the extension (:mod:`transfer.video`). Returns the path."""
     import av
-    from fractions import Fraction
 
     from .pyramid import resize
     from .video import CODECS, codec_of

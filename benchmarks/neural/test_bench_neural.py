@@ -3,7 +3,8 @@
 Source: skimage astronaut; references: coffee, chelsea, rocket, flipped astronaut; all
 512 x 512. The stages are those of the finest level (level 2: 256 x 256 cells), the one
 that dominates: features, the two PatchMatch fields, BDS voting, the affine solve, and the
-final WLS smoothing at 512 x 512. Targets: 1 reference <= 10 s, 4 references <= 25 s.
+final WLS smoothing at 512 x 512. Targets: 1 reference <= 10 s, 4 references <= 25 s. Last,
+the solves of the affine models and of the WLS run to convergence by each solver.
 """
 
 import numpy as np
@@ -131,3 +132,23 @@ def test_stage_wls(benchmark, images):
     coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
     run(benchmark, "neural-512-stages", "WLS smoothing of 6 coefficient maps (512x512)",
         lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=100))
+
+
+@pytest.mark.parametrize("solver", ["cg", "multigrid"])
+@pytest.mark.parametrize("system", ["affine, no non-local term", "affine with non-local term", "WLS 512x512"])
+def test_converged_solve(benchmark, images, affine_inputs, system, solver):
+    """Each solve to the same relative residual 1e-4: Jacobi-preconditioned CG against CG
+    preconditioned by the grid multigrid V-cycle (``solver="multigrid"``). The non-local
+    term enters the multigrid's grids only through its diagonal."""
+    s, g, conf, clusters = affine_inputs
+    if system.startswith("affine"):
+        cl = clusters if "with" in system else None
+        fn = lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=cl, iterations=50000,  # noqa: E731
+                                  tol=1e-4, solver=solver)
+    else:
+        unit = unit_lab(images[0].astype(np.float32) / 255)
+        coef = np.concatenate([np.ones_like(unit), np.zeros_like(unit)], axis=2)
+        coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
+        fn = lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=50000, tol=1e-4,  # noqa: E731
+                                solver=solver)
+    run(benchmark, f"neural-converged-{system}", solver, fn, rounds=1)

@@ -129,17 +129,67 @@ def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.n
     return x
 
 
+#: The solvers of :func:`local_affine` and :func:`wls_smooth`: "cg", conjugate gradient with
+#: the Jacobi preconditioner (:func:`solve_systems`), stopped after ``iterations`` steps at
+#: the latest; "multigrid", conjugate gradient preconditioned by a multigrid V-cycle on the
+#: pixel grid (:func:`solve_grid`), which reaches a tight tolerance in far fewer steps, each
+#: dearer (docs/performance.md says where it is faster).
+SOLVERS = ("cg", "multigrid")
+
+
+def check_solver(solver: str) -> str:
+    if solver not in SOLVERS:
+        raise InputError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+    return solver
+
+
+def grid_weights(h: int, w: int, weight: np.ndarray):
+    """The weights of :func:`_grid_edges`' edges (right ones, then down ones) as the (h, w)
+    maps ``wx`` (to the right neighbour) and ``wy`` (to the one below) of :func:`solve_grid`."""
+    wx, wy = np.zeros((h, w)), np.zeros((h, w))
+    wx[:, :-1] = weight[: h * (w - 1)].reshape(h, w - 1)
+    wy[:-1] = weight[h * (w - 1):].reshape(h - 1, w)
+    return wx, wy
+
+
+def solve_grid(wx: np.ndarray, wy: np.ndarray, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray,
+               *, nonlocal_lap: sp.spmatrix | None = None, rtol: float, maxiter: int) -> np.ndarray:
+    """Solves the k systems (L + L_nl + B_c) x_c = b_c of an h x w pixel grid, L the
+    4-neighbour Laplacian of the edge weights ``wx``, ``wy`` (h, w) and L_nl an optional
+    sparse Laplacian (the non-local term), by conjugate gradient preconditioned with a
+    multigrid V-cycle (``_C.multigrid``; csrc/solve/multigrid_kernel.h), each system to
+    |r| < ``rtol`` |b|. Shapes as :func:`solve_systems`. Returns x (n, m, k)."""
+    from .._native import _C
+
+    n, m, k = rhs.shape
+    csr = None
+    if nonlocal_lap is not None and nonlocal_lap.nnz:
+        lap = sp.csr_matrix(nonlocal_lap)
+        csr = (lap.indptr.astype(np.int64), lap.indices.astype(np.int32), lap.data.astype(np.float64))
+    per_call = 6 // m  # the kernel takes m k <= 6 values per node
+    x = np.empty((n, m, k))
+    wx, wy = (np.ascontiguousarray(v, dtype=np.float64) for v in (wx, wy))
+    for c0 in range(0, k, per_call):
+        part = slice(c0, min(k, c0 + per_call))
+        xc = np.array(x0[..., part], dtype=np.float64, order="C")
+        _C.multigrid(wx, wy, np.ascontiguousarray(block[..., part], dtype=np.float64),
+                     np.ascontiguousarray(rhs[..., part], dtype=np.float64), xc, csr, float(rtol),
+                     int(maxiter), True)
+        x[..., part] = xc
+    return x
+
+
 def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l: float = 0.125,
                  lambda_nl: float = 2.0, clusters=None, src_lab=None, iterations: int = 100,
-                 tol: float = 1e-6, x0=None):
+                 tol: float = 1e-6, x0=None, solver: str = "cg"):
     """Per-pixel affine color models (a, b) per Lab channel, minimising
 
         sum_p nu w_p (a_p S_p + b_p - G_p)^2
       + sum_p sum_{q in N4(p)} lambda_l / (|L_S(p) - L_S(q)|^1.2 + 1e-4) |(a, b)_p - (a, b)_q|^2
       + sum_p sum_{q in K(p)} (lambda_nl / 8) exp(1 - d_pq / 3) |(a, b)_p - (a, b)_q|^2
 
-    by conjugate gradient on the normal equations (Jacobi preconditioned; the three channels
-    at once, :func:`solve_systems`), warm-started from box statistics.
+    by conjugate gradient on the normal equations (the three channels at once; ``solver``:
+    :data:`SOLVERS`), warm-started from box statistics.
 
     Parameters
     ----------
@@ -155,15 +205,23 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         Source in CIELab units, for the non-local distances (default: from src_unit).
     x0 : (a, b), optional
         Starting point instead of the box statistics.
+    iterations, tol : the most steps, and the relative residual that stops the solve
+    solver : {'cg', 'multigrid'}
 
     Returns
     -------
     a, b : (h, w, 3) float32
     """
-    system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
-                           lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
-    x = solve_systems(*system, rtol=tol, maxiter=iterations)
     h, w = np.shape(src_unit)[:2]
+    if check_solver(solver) == "multigrid":
+        (wx, wy), lap_nl, block, rhs, start = affine_terms(
+            src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl,
+            clusters=clusters, src_lab=src_lab, x0=x0)
+        x = solve_grid(wx, wy, block, rhs, start, nonlocal_lap=lap_nl, rtol=tol, maxiter=iterations)
+    else:
+        system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
+                               lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
+        x = solve_systems(*system, rtol=tol, maxiter=iterations)
     return (x[:, 0].reshape(h, w, 3).astype(np.float32), x[:, 1].reshape(h, w, 3).astype(np.float32))
 
 
@@ -173,6 +231,22 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
     :func:`solve_systems`: per channel c the unknowns (a, b) of every pixel,
     [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
     non-local Laplacian (shared by the channels) and w = nu x confidence."""
+    (wx, wy), lap_nl, block, rhs, start = affine_terms(
+        src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl,
+        clusters=clusters, src_lab=src_lab, x0=x0)
+    h, w = wx.shape
+    p, q = _grid_edges(h, w)
+    lap = laplacian(h * w, p, q, np.concatenate([wx[:, :-1].ravel(), wy[:-1].ravel()]))
+    if lap_nl is not None:
+        lap = lap + lap_nl
+    return lap, block, rhs, start
+
+
+def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
+                 lambda_nl: float, clusters=None, src_lab=None, x0=None):
+    """The terms of :func:`local_affine`'s normal equations: the smoothness edges as grid
+    weights ``(wx, wy)``, the non-local Laplacian (or None), and ``block``, ``rhs`` and the
+    start as :func:`affine_system`'s."""
     s = np.asarray(src_unit, dtype=np.float64)
     g = np.asarray(guide_unit, dtype=np.float64)
     wgt = np.asarray(confidence, dtype=np.float64)
@@ -181,27 +255,28 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
                          "must be (h, w, 3), (h, w, 3) and (h, w)")
     h, w = s.shape[:2]
     n = h * w
-    p, q, weight = smoothness_edges(s[..., 0], lambda_l)
-    lap = laplacian(n, p, q, weight)
+    _, _, weight = smoothness_edges(s[..., 0], lambda_l)
+    lap_nl = None
     if clusters is not None and lambda_nl > 0:
         lab = unit_to_lab(s.astype(np.float32)) if src_lab is None else src_lab
         p2, q2, w2 = nonlocal_edges(lab, np.asarray(clusters), lambda_nl)
-        lap = lap + laplacian(n, p2, q2, w2)
+        lap_nl = laplacian(n, p2, q2, w2)
     a0, b0 = box_affine(s, g) if x0 is None else x0
     dw = np.broadcast_to(nu * wgt.reshape(n, 1), (n, 3))
     sc, gc = s.reshape(n, 3), g.reshape(n, 3)
     block = np.stack([np.stack([dw * sc * sc, dw * sc], 1), np.stack([dw * sc, dw], 1)], 1)
     start = np.stack([np.asarray(a0, np.float64).reshape(n, 3), np.asarray(b0, np.float64).reshape(n, 3)], 1)
-    return lap, block, np.stack([dw * sc * gc, dw * gc], 1), start
+    return grid_weights(h, w, weight), lap_nl, block, np.stack([dw * sc * gc, dw * gc], 1), start
 
 
 def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: float = 1.2,
-               eps: float = 1e-4, iterations: int = 200, tol: float = 1e-6) -> np.ndarray:
+               eps: float = 1e-4, iterations: int = 200, tol: float = 1e-6,
+               solver: str = "cg") -> np.ndarray:
     """Edge-aware weighted-least-squares smoothing (Farbman et al. 2008) of each channel of
     ``values`` (H, W, K), guided by ``guide_luminance`` (H, W): minimises
     sum_p d_p (u_p - v_p)^2 + lam sum_{p~q} (u_p - u_q)^2 / (|l_p - l_q|^alpha + eps),
-    with d = ``data_weight`` ((H, W) or (H, W, K); default 1). Conjugate gradient, started
-    from ``values``."""
+    with d = ``data_weight`` ((H, W) or (H, W, K); default 1). Conjugate gradient
+    (``solver``: :data:`SOLVERS`), started from ``values``."""
     v = np.asarray(values, dtype=np.float64)
     squeeze = v.ndim == 2
     if squeeze:
@@ -212,11 +287,14 @@ def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: 
     n = h * w
     p, q = _grid_edges(h, w)
     lum = np.asarray(guide_luminance, dtype=np.float64).ravel()
-    lap = laplacian(n, p, q, lam / (np.abs(lum[p] - lum[q]) ** alpha + eps))
+    weight = lam / (np.abs(lum[p] - lum[q]) ** alpha + eps)
     d = np.ones((h, w, k)) if data_weight is None else np.broadcast_to(
         np.asarray(data_weight, dtype=np.float64).reshape(h, w, -1), (h, w, k))
     # the k channels solved together (the Laplacian is shared)
-    x = solve_systems(lap, d.reshape(n, 1, 1, k), (d * v).reshape(n, 1, k), v.reshape(n, 1, k),
-                      rtol=tol, maxiter=iterations)
+    system = (d.reshape(n, 1, 1, k), (d * v).reshape(n, 1, k), v.reshape(n, 1, k))
+    if check_solver(solver) == "multigrid":
+        x = solve_grid(*grid_weights(h, w, weight), *system, rtol=tol, maxiter=iterations)
+    else:
+        x = solve_systems(laplacian(n, p, q, weight), *system, rtol=tol, maxiter=iterations)
     out = x.reshape(h, w, k).astype(np.float32)
     return out[..., 0] if squeeze else out
