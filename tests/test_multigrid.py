@@ -11,7 +11,7 @@ from transfer._native import _C
 from transfer.errors import InputError
 from transfer.neural import affine as la
 
-from conftest import rng
+from conftest import requires_cuda, rng
 
 
 def grid(h, w, m, k, seed=0, *, edges=True):
@@ -82,12 +82,9 @@ def dense_system(wx, wy, block, lap_nl, c):
 def test_solver_matches_a_direct_solve_with_a_nonlocal_term(m, k):
     h, w = 23, 30
     wx, wy, _, block = grid(h, w, m, k, seed=11, edges=False)
-    g = rng(12)
     n = h * w
-    p, q = g.integers(0, n, 4 * n), g.integers(0, n, 4 * n)
-    keep = p != q
-    lap_nl = la.laplacian(n, p[keep], q[keep], g.uniform(0.1, 1.0, keep.sum()))
-    rhs = g.normal(size=(n, m, k))
+    lap_nl = random_nonlocal(n, 12)
+    rhs = rng(12).normal(size=(n, m, k))
     x = la.solve_grid(wx, wy, block, rhs, np.zeros((n, m, k)), nonlocal_lap=lap_nl, rtol=1e-11, maxiter=500)
     for c in range(k):
         want = spla.spsolve(dense_system(wx, wy, block, lap_nl, c), rhs[..., c].T.ravel())
@@ -134,14 +131,37 @@ def test_solver_converges_on_an_edge_aware_problem_where_jacobi_cg_does_not():
     assert np.linalg.norm(residual) > 1e-4 * np.linalg.norm(b)
 
 
+def random_nonlocal(n, seed):
+    g = rng(seed)
+    p, q = g.integers(0, n, 4 * n), g.integers(0, n, 4 * n)
+    keep = p != q
+    return la.laplacian(n, p[keep], q[keep], g.uniform(0.1, 1.0, keep.sum()))
+
+
+def test_v_cycle_with_a_nonlocal_term_converges():
+    """The plain multigrid iteration with random non-local edges on every grid (their
+    Jacobi half of the smoother is l1-weighted; a random graph, the hard case): the residual falls
+    by 0.8 or less per cycle."""
+    h, w = 60, 70
+    wx, wy, _, block = grid(h, w, 2, 3, seed=13, edges=False)
+    lap = sp.csr_matrix(random_nonlocal(h * w, 14))
+    csr = (lap.indptr.astype(np.int64), lap.indices.astype(np.int32), lap.data)
+    b = rng(15).normal(size=(h * w, 2, 3))
+    steps, history = _C.multigrid(wx, wy, block, b, np.zeros_like(b), csr, 1e-8, 60, False)
+    rates = history[1:] / history[:-1]
+    assert history[-1] < 1e-6 and rates.max() < 0.8, rates
+
+
 def test_solver_is_thread_independent(threads):
     h, w = 180, 190  # several chunks of the fixed-order sums
     wx, wy, _, block = grid(h, w, 2, 3, seed=8, edges=False)
     rhs = rng(9).normal(size=(h * w, 2, 3))
+    lap_nl = random_nonlocal(h * w, 16)
     runs = []
     for t in (1, 2):
         threads(t)
-        runs.append(la.solve_grid(wx, wy, block, rhs, np.zeros_like(rhs), rtol=1e-8, maxiter=100))
+        runs.append(la.solve_grid(wx, wy, block, rhs, np.zeros_like(rhs), nonlocal_lap=lap_nl, rtol=1e-8,
+                                  maxiter=100))
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
@@ -171,3 +191,72 @@ def test_multigrid_rejects_bad_shapes():
     with pytest.raises(ValueError, match="column index out of range"):
         bad = (np.array([0] * 36 + [1], np.int64), np.array([40], np.int32), np.array([1.0]))
         _C.multigrid(wx, wy, block, rhs, np.zeros_like(rhs), bad, 1e-6, 10)
+
+
+@requires_cuda
+@pytest.mark.parametrize("m, k", SHAPES)
+def test_cuda_bodies_match_the_cpu(m, k):
+    from transfer import _cuda
+
+    h, w = 37, 52
+    wx, wy, extra, block = grid(h, w, m, k, seed=17)
+    x = rng(18).normal(size=(h * w, m, k))
+    f = rng(19).normal(size=(h * w, m, k))
+    np.testing.assert_allclose(_cuda.grid_apply(wx, wy, extra, block, x), _C.grid_apply(wx, wy, extra, block, x),
+                               rtol=1e-12, atol=1e-12)
+    for color in (0, 1):
+        want = x.copy()
+        _C.grid_relax(wx, wy, extra, block, f, want, color)
+        np.testing.assert_allclose(_cuda.grid_relax(wx, wy, extra, block, f, x, color), want, rtol=1e-12, atol=1e-12)
+    for a, b in zip(_cuda.grid_coarsen(wx, wy, extra, block), _C.grid_coarsen(wx, wy, extra, block)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    r = x.reshape(h, w, m * k)
+    np.testing.assert_allclose(_cuda.grid_restrict(wx, wy, r), _C.grid_restrict(wx, wy, r), rtol=1e-12, atol=1e-12)
+    e = rng(20).normal(size=((h + 1) // 2, (w + 1) // 2, m * k))
+    want = r.copy()
+    _C.grid_prolong(wx, wy, e, want)
+    np.testing.assert_allclose(_cuda.grid_prolong(wx, wy, e, r), want, rtol=1e-12, atol=1e-12)
+
+
+@requires_cuda
+@pytest.mark.parametrize("krylov", [True, False])
+def test_cuda_solver_matches_the_cpu(krylov):
+    from transfer import _cuda
+
+    h, w = 90, 110
+    wx, wy, _, block = grid(h, w, 2, 3, seed=21, edges=False)
+    lap = sp.csr_matrix(random_nonlocal(h * w, 22))
+    csr = (lap.indptr.astype(np.int64), lap.indices.astype(np.int32), lap.data)
+    b = rng(23).normal(size=(h * w, 2, 3))
+    x_cpu, x_gpu = np.zeros_like(b), np.zeros_like(b)
+    steps_cpu, hist_cpu = _C.multigrid(wx, wy, block, b, x_cpu, csr, 1e-9, 200, krylov)
+    steps_gpu, hist_gpu = _cuda.multigrid(wx, wy, block, b, x_gpu, csr, 1e-9, 200, krylov)
+    assert abs(steps_cpu - steps_gpu) <= 1 and hist_gpu[-1] < 1e-9
+    np.testing.assert_allclose(x_gpu, x_cpu, rtol=1e-6, atol=1e-8)
+
+
+def test_the_cg_solver_refuses_cuda():
+    s = rng(24).uniform(0, 1, (8, 8, 3))
+    with pytest.raises(InputError, match="runs on the CPU only"):
+        la.local_affine(s, s, np.ones((8, 8)), device="cuda")
+
+
+def test_prior_pulls_the_models_toward_their_start():
+    """local_affine's prior: 0 is the plain energy; a huge one gives the start back; in
+    between, the solution of the energy with the term (checked against the plain system with
+    nu prior added to its diagonal and nu prior start to its right-hand side)."""
+    g = rng(25)
+    s = g.uniform(0, 1, (20, 24, 3))
+    guide = np.clip(1 - s + 0.05 * g.normal(size=s.shape), 0, 1)
+    conf = g.uniform(0.1, 1, (20, 24))
+    start = (np.full(s.shape, 0.5), np.full(s.shape, 0.2))
+    kw = dict(nu=2.0, iterations=5000, tol=1e-12, x0=start, solver="multigrid")
+    a, b = la.local_affine(s, guide, conf, prior=1e9, **kw)
+    np.testing.assert_allclose(a, 0.5, atol=1e-5)
+    np.testing.assert_allclose(b, 0.2, atol=1e-5)
+    lap, block, rhs, x0 = la.affine_system(s, guide, conf, nu=2.0, lambda_l=0.125, lambda_nl=2.0, x0=start)
+    block = block + 2.0 * 0.1 * np.eye(2)[None, :, :, None]
+    want = la.solve_systems(lap, block, rhs + 2.0 * 0.1 * x0, x0, rtol=1e-12, maxiter=20000)
+    a, b = la.local_affine(s, guide, conf, prior=0.1, **kw)
+    np.testing.assert_allclose(a, want[:, 0].reshape(s.shape), atol=1e-5)
+    np.testing.assert_allclose(b, want[:, 1].reshape(s.shape), atol=1e-5)

@@ -210,6 +210,22 @@ def test_warm_start_auto_decides_by_the_matches(scene):
             neural_transfer(src, ref, warm_start=bad)
 
 
+def test_multigrid_solver_keeps_the_accuracy_and_more_structure_with_other_content(scene):
+    """solver='multigrid': the same error within 5% where the reference shows the scene (the
+    warm start ends near the converged models), and, with a photo of other content, at least
+    the structure (SSIM of the lightness to the source's) of the default. Reproducible."""
+    src, ref, truth = scene
+    err = {s: ciede(neural_transfer(src, ref, progress=False, solver=s), truth) for s in ("cg", "multigrid")}
+    assert err["multigrid"] < 1.05 * err["cg"], err
+    other = data.coffee()[::2, ::2]
+    light = rgb2lab(src)[..., 0]
+    ssim = {s: structural_similarity(light, rgb2lab(neural_transfer(src, other, progress=False, solver=s))[..., 0],
+                                     data_range=100) for s in ("cg", "multigrid")}
+    assert ssim["multigrid"] >= ssim["cg"], ssim
+    np.testing.assert_array_equal(neural_transfer(src, other, progress=False, solver="multigrid"),
+                                  neural_transfer(src, other, progress=False, solver="multigrid"))
+
+
 def test_report_overview_says_when_the_solves_were_warm_started(tmp_path):
     from transfer.io import read_image
     from transfer.report import overview, write_report
@@ -314,6 +330,7 @@ def test_frames_of_odd_sizes(shape):
     ("seed", -1, "seed must be a whole number from 0 to 2\\*\\*32 - 1"),
     ("seed", 2**32, "seed must be a whole number from 0 to 2\\*\\*32 - 1"),
     ("levels", (3, 3), "levels must be distinct"),
+    ("solver", "amg", "unknown solver 'amg'"),
 ])
 def test_bad_options_are_named(astronaut, coffee, option, value, message):
     with pytest.raises(InputError, match=message):

@@ -45,6 +45,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": tuple(METHOD_HELP), "warm_start": ("neural",),
+    "solver": ("neural",),
     "temporal": (*CLASSICAL, "neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
@@ -155,6 +156,11 @@ def _deep_method_options(p) -> None:
                    "while the source's structure fades a little when they only show other "
                    "content (off). auto (default): on when the matches say the references show "
                    "the source's scene")
+    p.add_argument("--solver", default="cg", choices=("cg", "multigrid"),
+                   help="neural: how the color models are solved: cg (default), 300 conjugate-"
+                   "gradient steps per level; multigrid, to convergence, held near their start "
+                   "where the references show other content (keeps more of the source's "
+                   "structure there, worse where they show part of the scene; slower)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -562,7 +568,8 @@ def _colorize_options(args, method: str) -> dict:
 
 def _neural_options(args) -> dict:
     return dict(_deep_options(args),
-                warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
+                warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
+                solver=args.solver)
 
 
 def _method_options(args, method: str) -> dict:

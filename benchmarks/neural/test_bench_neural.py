@@ -12,6 +12,7 @@ import pytest
 from skimage import data
 from skimage.transform import resize
 
+import transfer
 from transfer import _reference, features, nnf
 from transfer.neural.affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
 from transfer.neural.pipeline import neural_transfer, unit_lab
@@ -134,21 +135,23 @@ def test_stage_wls(benchmark, images):
         lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=100))
 
 
-@pytest.mark.parametrize("solver", ["cg", "multigrid"])
+@pytest.mark.parametrize("solver", ["cg", "multigrid", "multigrid on CUDA"])
 @pytest.mark.parametrize("system", ["affine, no non-local term", "affine with non-local term", "WLS 512x512"])
 def test_converged_solve(benchmark, images, affine_inputs, system, solver):
     """Each solve to the same relative residual 1e-4: Jacobi-preconditioned CG against CG
-    preconditioned by the grid multigrid V-cycle (``solver="multigrid"``). The non-local
-    term enters the multigrid's grids only through its diagonal."""
+    preconditioned by the grid multigrid V-cycle (``solver="multigrid"``), on the CPU and,
+    where a GPU is present, on it (the grids built on the host, included)."""
+    device = "cuda" if solver.endswith("CUDA") else "cpu"
+    if device == "cuda" and not transfer.cuda_available():
+        pytest.skip("needs a CUDA GPU")
+    kw = dict(iterations=50000, tol=1e-4, solver=solver.split()[0], device=device)
     s, g, conf, clusters = affine_inputs
     if system.startswith("affine"):
         cl = clusters if "with" in system else None
-        fn = lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=cl, iterations=50000,  # noqa: E731
-                                  tol=1e-4, solver=solver)
+        fn = lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=cl, **kw)  # noqa: E731
     else:
         unit = unit_lab(images[0].astype(np.float32) / 255)
         coef = np.concatenate([np.ones_like(unit), np.zeros_like(unit)], axis=2)
         coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
-        fn = lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=50000, tol=1e-4,  # noqa: E731
-                                solver=solver)
+        fn = lambda: wls_smooth(coef, unit[..., 0], lam=0.096, **kw)  # noqa: E731
     run(benchmark, f"neural-converged-{system}", solver, fn, rounds=1)

@@ -17,6 +17,7 @@
 #include "nnf/nnf.h"
 #include "regrain/regrain.h"
 #include "resample/resample.h"
+#include "bindings/multigrid_binding.h"
 #include "solve/multigrid.h"
 #include "solve/pcg.h"
 #include "stats/stats.h"
@@ -132,42 +133,16 @@ void check_rotation(const carray<float>& R) {
   require(R.ndim() == 2 && R.shape(0) == 3 && R.shape(1) == 3, "R must be 3x3");
 }
 
-// A CSR matrix of n rows: indptr n + 1 entries from 0, not decreasing; indices in [0, n).
-void check_csr(const carray<int64_t>& indptr, const carray<int32_t>& indices,
-               const carray<double>& values, int64_t n) {
-  require(indptr.ndim() == 1 && indptr.shape(0) == n + 1, "indptr must have n + 1 entries");
-  const int64_t* ip = indptr.data();
-  require(ip[0] == 0 && indices.ndim() == 1 && values.ndim() == 1 &&
-              indices.shape(0) == ip[n] && values.shape(0) == ip[n],
-          "indices and values must have indptr[n] entries");
-  for (int64_t i = 0; i < n; ++i) require(ip[i] <= ip[i + 1], "indptr must not decrease");
-  const int32_t* ix = indices.data();
-  for (int64_t l = 0; l < ip[n]; ++l) require(ix[l] >= 0 && ix[l] < n, "column index out of range");
-}
+using transfer::bindings::check_csr;
+using transfer::bindings::inplace_double;
 
-// The grid of a multigrid call: wx and wy (h, w); extra, if given, (h, w); block (h w, m, m, k)
-// of a supported shape. Returns (h, w, m, k).
+// The grid of a component call: grid_shape's, and extra (h, w).
 std::array<int64_t, 4> check_grid(const carray<double>& wx, const carray<double>& wy,
-                                  const carray<double>& block, const carray<double>* extra) {
-  require(wx.ndim() == 2 && wy.ndim() == 2 && wy.shape(0) == wx.shape(0) && wy.shape(1) == wx.shape(1),
-          "wx and wy must have the same shape (h, w)");
-  const int64_t h = wx.shape(0), w = wx.shape(1);
-  require(extra == nullptr || (extra->ndim() == 2 && extra->shape(0) == h && extra->shape(1) == w),
+                                  const carray<double>& block, const carray<double>& extra) {
+  const auto shape = transfer::bindings::grid_shape(wx, wy, block);
+  require(extra.ndim() == 2 && extra.shape(0) == shape[0] && extra.shape(1) == shape[1],
           "extra must have shape (h, w)");
-  require(block.ndim() == 4 && block.shape(0) == h * w && block.shape(1) == block.shape(2),
-          "block must have shape (h w, m, m, k)");
-  const int m = static_cast<int>(block.shape(1)), k = static_cast<int>(block.shape(3));
-  require(transfer::solve::grid_shape_supported(m, k), "multigrid takes m = 1 with k <= 6, or m = 2 with k <= 3");
-  return {h, w, m, k};
-}
-
-// A writable C-contiguous float64 array of the given shape, updated in place.
-double* inplace_double(py::array& a, std::vector<int64_t> shape, const char* name) {
-  bool ok = has_dtype<double>(a) && (a.flags() & py::array::c_style) && a.writeable() &&
-            a.ndim() == static_cast<py::ssize_t>(shape.size());
-  for (size_t d = 0; ok && d < shape.size(); ++d) ok = a.shape(d) == shape[d];
-  require(ok, std::string(name) + " must be a writable C-contiguous float64 array of the expected shape");
-  return static_cast<double*>(a.mutable_data());
+  return shape;
 }
 
 }  // namespace
@@ -505,47 +480,15 @@ PYBIND11_MODULE(_C, m) {
      py::arg("x"), py::arg("rtol"), py::arg("maxiter"),
      "Conjugate gradient on k systems sharing a sparse matrix L plus per-node blocks; x in place.");
 
-  m.def("multigrid", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& block,
-                        const carray<double>& b, py::array x, py::object nonlocal, double rtol,
-                        int maxiter, bool krylov) {
-    const auto [h, w, mm, k] = check_grid(wx, wy, block, nullptr);
-    require(b.ndim() == 3 && b.shape(0) == h * w && b.shape(1) == mm && b.shape(2) == k,
-            "b must have shape (h w, m, k)");
-    double* px = inplace_double(x, {h * w, mm, k}, "x");
-    require(rtol >= 0 && maxiter >= 0, "rtol and maxiter must be >= 0");
-    carray<int64_t> indptr;
-    carray<int32_t> indices;
-    carray<double> values;
-    const bool has_nl = !nonlocal.is_none();
-    if (has_nl) {
-      auto t = nonlocal.cast<py::tuple>();
-      require(t.size() == 3, "nonlocal must be (indptr, indices, values) or None");
-      indptr = t[0].cast<carray<int64_t>>(), indices = t[1].cast<carray<int32_t>>();
-      values = t[2].cast<carray<double>>();
-      check_csr(indptr, indices, values, h * w);
-    }
-    carray<double> history(maxiter + 1);
-    double* ph = history.mutable_data();
-    std::fill(ph, ph + maxiter + 1, std::nan(""));
-    int steps;
-    {
-      py::gil_scoped_release nogil;
-      steps = transfer::solve::multigrid_cpu(h, w, static_cast<int>(mm), static_cast<int>(k), wx.data(),
-                                             wy.data(), block.data(), has_nl ? indptr.data() : nullptr,
-                                             has_nl ? indices.data() : nullptr,
-                                             has_nl ? values.data() : nullptr, b.data(), px, rtol,
-                                             maxiter, krylov, ph);
-    }
-    return py::make_tuple(steps, history[py::slice(0, steps + 1, 1)]);
-  }, py::arg("wx"), py::arg("wy"), py::arg("block"), py::arg("b"), py::arg("x"), py::arg("nonlocal"),
-     py::arg("rtol"), py::arg("maxiter"), py::arg("krylov") = true,
-     "k grid systems (4-neighbour weights wx, wy, an optional CSR non-local Laplacian, per-node "
-     "blocks) by multigrid-preconditioned CG (krylov) or plain V-cycles; x in place. Returns "
-     "(steps, relative residual before each step and after the last).");
+  transfer::bindings::def_multigrid(
+      m, transfer::solve::multigrid_cpu,
+      "k grid systems (4-neighbour weights wx, wy, an optional CSR non-local Laplacian, per-node "
+      "blocks) by multigrid-preconditioned CG (krylov) or plain V-cycles; x in place. Returns "
+      "(steps, relative residual before each step and after the last).");
 
   m.def("grid_apply", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
                          const carray<double>& block, const carray<double>& x) {
-    const auto [h, w, mm, k] = check_grid(wx, wy, block, &extra);
+    const auto [h, w, mm, k] = check_grid(wx, wy, block, extra);
     require(x.ndim() == 3 && x.shape(0) == h * w && x.shape(1) == mm && x.shape(2) == k,
             "x must have shape (h w, m, k)");
     carray<double> out({h * w, mm, k});
@@ -558,7 +501,7 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("grid_relax", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
                          const carray<double>& block, const carray<double>& f, py::array x, int color) {
-    const auto [h, w, mm, k] = check_grid(wx, wy, block, &extra);
+    const auto [h, w, mm, k] = check_grid(wx, wy, block, extra);
     require(f.ndim() == 3 && f.shape(0) == h * w && f.shape(1) == mm && f.shape(2) == k,
             "f must have shape (h w, m, k)");
     require(color == 0 || color == 1, "color must be 0 or 1");
@@ -570,7 +513,7 @@ PYBIND11_MODULE(_C, m) {
 
   m.def("grid_coarsen", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
                            const carray<double>& block) {
-    const auto [h, w, mm, k] = check_grid(wx, wy, block, &extra);
+    const auto [h, w, mm, k] = check_grid(wx, wy, block, extra);
     const int64_t hc = (h + 1) / 2, wc = (w + 1) / 2;
     carray<double> cwx({hc, wc}), cwy({hc, wc}), cextra({hc, wc}), cblock({hc * wc, mm, mm, k});
     double *a = cwx.mutable_data(), *b = cwy.mutable_data(), *c = cextra.mutable_data(), *d = cblock.mutable_data();

@@ -7,6 +7,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -14,7 +17,10 @@
 #include "color/color.h"
 #include "common/cuda_runtime.h"
 #include "histogram/histogram.h"
+#include "bindings/multigrid_binding.h"
 #include "nnf/nnf.h"
+#include "solve/multigrid.h"
+#include "solve/multigrid_kernel.h"
 
 namespace py = pybind11;
 namespace tc = transfer::cuda;
@@ -54,6 +60,33 @@ carray<float> color_convert(const carray<float>& in, void (*fn)(const float*, fl
     tc::copy_to_host(dst, d_out.ptr, bytes);
   }
   return out;
+}
+
+// A float64 array copied to the device.
+struct Staged : DeviceBuffer {
+  explicit Staged(const carray<double>& a)
+      : DeviceBuffer(static_cast<size_t>(a.size()) * sizeof(double)) {
+    tc::copy_to_device(ptr, a.data(), static_cast<size_t>(a.size()) * sizeof(double));
+  }
+  const double* data() const { return as<double>(); }
+};
+
+using transfer::bindings::grid_shape;
+
+void require_shape(const py::array& a, std::vector<int64_t> shape, const char* name) {
+  bool ok = a.ndim() == static_cast<py::ssize_t>(shape.size());
+  for (size_t d = 0; ok && d < shape.size(); ++d) ok = a.shape(d) == shape[d];
+  require(ok, std::string(name) + " has the wrong shape");
+}
+
+// diag = the weights of each node's stencil edges + extra (multigrid_kernel.h's degree_px)
+std::vector<double> grid_diag(const carray<double>& wx, const carray<double>& wy, const carray<double>& extra) {
+  const int64_t h = wx.shape(0), w = wx.shape(1);
+  require_shape(extra, {h, w}, "extra");
+  std::vector<double> diag(h * w);
+  for (int64_t i = 0; i < h * w; ++i)
+    diag[i] = transfer::solve::degree_px(h, w, wx.data(), wy.data(), extra.data(), i);
+  return diag;
 }
 
 }  // namespace
@@ -184,4 +217,87 @@ PYBIND11_MODULE(_cuda, m) {
     for (size_t i = 0; i < host.size(); ++i) counts.mutable_data()[i] = static_cast<int64_t>(host[i]);
     return counts;
   }, py::arg("x"), py::arg("bins"), py::arg("lo"), py::arg("hi"));
+
+  namespace ts = transfer::solve;
+
+  transfer::bindings::def_multigrid(m, ts::cuda::multigrid,
+                                    "_C.multigrid on the GPU (the grids built on the host); x in place.");
+
+  m.def("grid_apply", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
+                         const carray<double>& block, const carray<double>& x) {
+    const auto [h, w, mm, k] = grid_shape(wx, wy, block);
+    require_shape(x, {h * w, mm, k}, "x");
+    const std::vector<double> dv = grid_diag(wx, wy, extra);
+    const carray<double> diag(static_cast<py::ssize_t>(dv.size()), dv.data());
+    carray<double> out({h * w, mm, k});
+    Staged d_wx(wx), d_wy(wy), d_diag(diag), d_block(block), d_x(x);
+    DeviceBuffer d_out(static_cast<size_t>(x.size()) * sizeof(double));
+    ts::cuda::grid_apply(h, w, static_cast<int>(mm), static_cast<int>(k), d_wx.data(), d_wy.data(),
+                         d_diag.data(), d_block.data(), d_x.data(), d_out.as<double>());
+    tc::copy_to_host(out.mutable_data(), d_out.ptr, static_cast<size_t>(x.size()) * sizeof(double));
+    return out;
+  }, "_C.grid_apply on the GPU (for tests).");
+
+  m.def("grid_relax", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
+                         const carray<double>& block, const carray<double>& f, const carray<double>& x,
+                         int color) {
+    const auto [h, w, mm, k] = grid_shape(wx, wy, block);
+    require_shape(f, {h * w, mm, k}, "f");
+    require_shape(x, {h * w, mm, k}, "x");
+    require(color == 0 || color == 1, "color must be 0 or 1");
+    const std::vector<double> dv = grid_diag(wx, wy, extra);
+    const carray<double> diag(static_cast<py::ssize_t>(dv.size()), dv.data());
+    Staged d_wx(wx), d_wy(wy), d_diag(diag), d_block(block), d_f(f), d_x(x);
+    ts::cuda::grid_relax(h, w, static_cast<int>(mm), static_cast<int>(k), d_wx.data(), d_wy.data(),
+                         d_diag.data(), d_block.data(), d_f.data(), d_x.as<double>(), color);
+    carray<double> out({h * w, mm, k});
+    tc::copy_to_host(out.mutable_data(), d_x.ptr, static_cast<size_t>(x.size()) * sizeof(double));
+    return out;
+  }, "_C.grid_relax on the GPU, returning the new x (for tests).");
+
+  m.def("grid_coarsen", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& extra,
+                           const carray<double>& block) {
+    const auto [h, w, mm, k] = grid_shape(wx, wy, block);
+    require_shape(extra, {h, w}, "extra");
+    const int64_t hc = (h + 1) / 2, wc = (w + 1) / 2;
+    carray<double> cwx({hc, wc}), cwy({hc, wc}), cextra({hc, wc}), cblock({hc * wc, mm, mm, k});
+    Staged d_wx(wx), d_wy(wy), d_extra(extra), d_block(block);
+    DeviceBuffer a(hc * wc * sizeof(double)), b(hc * wc * sizeof(double)), c(hc * wc * sizeof(double)),
+        d(static_cast<size_t>(cblock.size()) * sizeof(double));
+    ts::cuda::grid_coarsen(h, w, static_cast<int>(mm), static_cast<int>(k), d_wx.data(), d_wy.data(),
+                           d_extra.data(), d_block.data(), a.as<double>(), b.as<double>(), c.as<double>(),
+                           d.as<double>());
+    tc::copy_to_host(cwx.mutable_data(), a.ptr, hc * wc * sizeof(double));
+    tc::copy_to_host(cwy.mutable_data(), b.ptr, hc * wc * sizeof(double));
+    tc::copy_to_host(cextra.mutable_data(), c.ptr, hc * wc * sizeof(double));
+    tc::copy_to_host(cblock.mutable_data(), d.ptr, static_cast<size_t>(cblock.size()) * sizeof(double));
+    return py::make_tuple(cwx, cwy, cextra, cblock);
+  }, "_C.grid_coarsen on the GPU (for tests).");
+
+  m.def("grid_restrict", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& r) {
+    require(r.ndim() == 3 && r.shape(2) >= 1 && r.shape(2) <= 6, "r must have shape (h, w, 1..6)");
+    const int64_t h = r.shape(0), w = r.shape(1), width = r.shape(2);
+    require_shape(wx, {h, w}, "wx");
+    require_shape(wy, {h, w}, "wy");
+    carray<double> out({(h + 1) / 2, (w + 1) / 2, width});
+    Staged d_wx(wx), d_wy(wy), d_r(r);
+    DeviceBuffer d_out(static_cast<size_t>(out.size()) * sizeof(double));
+    ts::cuda::grid_restrict(h, w, static_cast<int>(width), d_wx.data(), d_wy.data(), d_r.data(), d_out.as<double>());
+    tc::copy_to_host(out.mutable_data(), d_out.ptr, static_cast<size_t>(out.size()) * sizeof(double));
+    return out;
+  }, "_C.grid_restrict on the GPU (for tests).");
+
+  m.def("grid_prolong", [](const carray<double>& wx, const carray<double>& wy, const carray<double>& e,
+                           const carray<double>& x) {
+    require(x.ndim() == 3 && x.shape(2) >= 1 && x.shape(2) <= 6, "x must have shape (h, w, 1..6)");
+    const int64_t h = x.shape(0), w = x.shape(1), width = x.shape(2);
+    require_shape(wx, {h, w}, "wx");
+    require_shape(wy, {h, w}, "wy");
+    require_shape(e, {(h + 1) / 2, (w + 1) / 2, width}, "e");
+    Staged d_wx(wx), d_wy(wy), d_e(e), d_x(x);
+    ts::cuda::grid_prolong(h, w, static_cast<int>(width), d_wx.data(), d_wy.data(), d_e.data(), d_x.as<double>());
+    carray<double> out({h, w, width});
+    tc::copy_to_host(out.mutable_data(), d_x.ptr, static_cast<size_t>(x.size()) * sizeof(double));
+    return out;
+  }, "_C.grid_prolong on the GPU, returning x + P e (for tests).");
 }

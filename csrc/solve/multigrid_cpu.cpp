@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
 #include "common/parallel.h"
 #include "solve/multigrid_kernel.h"
+#include "solve/multigrid_steps.h"
 
 namespace transfer::solve {
 namespace {
@@ -15,42 +17,77 @@ constexpr int kSweeps = 2;           // red-black sweeps before and after the co
 constexpr int kCoarsestSweeps = 16;  // symmetric sweeps on the coarsest grid
 constexpr int64_t kCoarsest = 64;    // nodes: coarsening stops at this size
 
-template <int M, int K>
-struct Shape {
-  static constexpr int m = M, k = K;
-};
-
-// Calls fn(Shape<m, k>{}) for the supported shapes (the loops of the bodies unroll).
-template <class Fn>
-auto dispatch(int m, int k, Fn&& fn) {
-  if (m == 1) {
-    switch (k) {
-      case 1: return fn(Shape<1, 1>{});
-      case 2: return fn(Shape<1, 2>{});
-      case 3: return fn(Shape<1, 3>{});
-      case 4: return fn(Shape<1, 4>{});
-      case 5: return fn(Shape<1, 5>{});
-      case 6: return fn(Shape<1, 6>{});
-    }
-  } else if (m == 2) {
-    switch (k) {
-      case 1: return fn(Shape<2, 1>{});
-      case 2: return fn(Shape<2, 2>{});
-      case 3: return fn(Shape<2, 3>{});
-    }
-  }
-  throw std::invalid_argument("multigrid: unsupported shape (m, k)");
-}
-
 struct Level {
   int64_t h = 0, w = 0;
   const double* wx = nullptr;  // the caller's arrays on the finest grid, own ones below
   const double* wy = nullptr;
   const double* block = nullptr;
-  std::vector<double> own_wx, own_wy, own_block, extra, diag, x, f, r;
+  std::vector<double> own_wx, own_wy, own_block, extra, diag, x, f, r, held;
+  std::vector<int64_t> far_ptr;  // the non-local edges (Grid's far_*), empty: none
+  std::vector<int32_t> far_idx;
+  std::vector<double> far_w;
   int64_t n() const { return h * w; }
-  Grid grid() const { return {h, w, wx, wy, diag.data(), block}; }
+  Grid grid() const {
+    Grid g{h, w, wx, wy, diag.data(), block};
+    if (!far_ptr.empty()) g.far_ptr = far_ptr.data(), g.far_idx = far_idx.data(), g.far_w = far_w.data();
+    return g;
+  }
 };
+
+// The non-local edges of the coarse grid: each fine edge between the 2 x 2 blocks of two
+// coarse nodes joins them (those inside a block vanish), the weights of one pair summed in
+// the order of their values (so that the pair's two directions get the same sum). Each coarse
+// node keeps its kFarKept strongest edges, and an edge stays where either end keeps it (so
+// the matrix stays symmetric): the edges would otherwise multiply on the coarse grids, as
+// non-local neighbours are far apart. The coarse extra becomes the kept edges' degree.
+constexpr int kFarKept = 8;
+
+void coarsen_far(const Level& fine, Level& c) {
+  struct Entry {
+    int64_t key;
+    double w;
+  };
+  std::vector<Entry> entries;
+  entries.reserve(fine.far_idx.size());
+  auto parent = [&](int64_t i) { return (i / fine.w / 2) * c.w + (i % fine.w) / 2; };
+  for (int64_t i = 0; i < fine.n(); ++i) {
+    const int64_t I = parent(i);
+    for (int64_t l = fine.far_ptr[i]; l < fine.far_ptr[i + 1]; ++l) {
+      const int64_t J = parent(fine.far_idx[l]);
+      if (J != I) entries.push_back({I * c.n() + J, fine.far_w[l]});
+    }
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const Entry& a, const Entry& b) { return a.key < b.key || (a.key == b.key && a.w < b.w); });
+  std::vector<Entry> merged;  // one per pair, by row
+  for (size_t e = 0; e < entries.size(); ++e) {
+    if (e == 0 || entries[e].key != entries[e - 1].key) merged.push_back({entries[e].key, 0.0});
+    merged.back().w += entries[e].w;
+  }
+  // each row's kFarKept-th largest weight
+  std::vector<double> floor(c.n(), 0.0);
+  std::vector<double> row;
+  for (size_t e = 0; e < merged.size();) {
+    const int64_t I = merged[e].key / c.n();
+    row.clear();
+    for (; e < merged.size() && merged[e].key / c.n() == I; ++e) row.push_back(merged[e].w);
+    if (static_cast<int>(row.size()) > kFarKept) {
+      std::nth_element(row.begin(), row.begin() + (kFarKept - 1), row.end(), std::greater<double>());
+      floor[I] = row[kFarKept - 1];
+    }
+  }
+  c.far_ptr.assign(c.n() + 1, 0);
+  std::fill(c.extra.begin(), c.extra.end(), 0.0);
+  for (const Entry& e : merged) {
+    const int64_t I = e.key / c.n(), J = e.key % c.n();
+    if (e.w < floor[I] && e.w < floor[J]) continue;
+    c.far_idx.push_back(static_cast<int32_t>(J));
+    c.far_w.push_back(e.w);
+    ++c.far_ptr[I + 1];
+    c.extra[I] += e.w;
+  }
+  for (int64_t I = 0; I < c.n(); ++I) c.far_ptr[I + 1] += c.far_ptr[I];
+}
 
 void fill_diag(Level& lv) {
   lv.diag.resize(lv.n());
@@ -59,10 +96,17 @@ void fill_diag(Level& lv) {
   });
 }
 
+// A Gauss-Seidel half-sweep over one color; the non-local neighbours read from x as it was
+// (``held``, a buffer of x's size, used only where the grid has such edges)
 template <int M, int K>
-void relax_color(const Grid& g, const double* f, double* x, int color) {
+void relax_color(const Grid& g, const double* f, double* x, double* held, int color) {
+  const double* from = x;
+  if (g.far_ptr != nullptr) {
+    parallel_for(g.h * g.w * M * K, [&](int64_t t) { held[t] = x[t]; });
+    from = held;
+  }
   parallel_for(g.h, [&](int64_t row) {
-    for (int64_t col = (row + color) & 1; col < g.w; col += 2) relax_px<M, K>(g, f, x, row * g.w + col);
+    for (int64_t col = (row + color) & 1; col < g.w; col += 2) relax_px<M, K>(g, f, from, x, row * g.w + col);
   });
 }
 
@@ -71,12 +115,28 @@ class Multigrid {
  public:
   static constexpr int W = M * K;
 
+  // The finest grid; its non-local edges from a Laplacian in CSR form (indptr null: none):
+  // the off-diagonal entries as edges of weight -value, the diagonal as extra.
   Multigrid(int64_t h, int64_t w, const double* wx, const double* wy, const double* block,
-            std::vector<double> extra) {
+            const int64_t* indptr, const int32_t* indices, const double* values) {
     levels_.emplace_back();
     Level& top = levels_.back();
     top.h = h, top.w = w, top.wx = wx, top.wy = wy, top.block = block;
-    top.extra = std::move(extra);
+    top.extra.assign(top.n(), 0.0);
+    if (indptr) {
+      top.far_ptr.assign(top.n() + 1, 0);
+      for (int64_t i = 0; i < top.n(); ++i) {
+        for (int64_t l = indptr[i]; l < indptr[i + 1]; ++l) {
+          if (indices[l] == i) {
+            top.extra[i] += values[l];
+          } else {
+            top.far_idx.push_back(indices[l]);
+            top.far_w.push_back(-values[l]);
+          }
+        }
+        top.far_ptr[i + 1] = static_cast<int64_t>(top.far_idx.size());
+      }
+    }
     fill_diag(top);
     while (levels_.back().n() > kCoarsest && (levels_.back().h > 1 || levels_.back().w > 1)) coarsen();
     for (size_t l = 1; l < levels_.size(); ++l) {
@@ -84,13 +144,17 @@ class Multigrid {
       lv.x.assign(lv.n() * W, 0.0);
       lv.f.assign(lv.n() * W, 0.0);
     }
-    for (Level& lv : levels_) lv.r.assign(lv.n() * W, 0.0);
+    for (Level& lv : levels_) {
+      lv.r.assign(lv.n() * W, 0.0);
+      if (!lv.far_ptr.empty()) lv.held.assign(lv.n() * W, 0.0);
+    }
   }
 
   // z = one V-cycle on A z = f from z = 0 (the preconditioner: symmetric and fixed)
   void cycle(const double* f, double* z) { cycle(0, f, z); }
 
   const Level& top() const { return levels_[0]; }
+  const std::vector<Level>& levels() const { return levels_; }
 
  private:
   void coarsen() {
@@ -106,6 +170,7 @@ class Multigrid {
                        c.own_block.data());
     });
     c.wx = c.own_wx.data(), c.wy = c.own_wy.data(), c.block = c.own_block.data();
+    if (!fine.far_ptr.empty()) coarsen_far(fine, c);
     fill_diag(c);
     levels_.push_back(std::move(c));
   }
@@ -113,15 +178,16 @@ class Multigrid {
   void cycle(size_t l, const double* f, double* x) {
     Level& lv = levels_[l];
     const Grid g = lv.grid();
+    double* held = lv.held.data();
     std::fill(x, x + lv.n() * W, 0.0);
     if (l + 1 == levels_.size()) {
       for (int s = 0; s < kCoarsestSweeps; ++s) {
-        relax_color<M, K>(g, f, x, 0), relax_color<M, K>(g, f, x, 1);
-        relax_color<M, K>(g, f, x, 1), relax_color<M, K>(g, f, x, 0);
+        relax_color<M, K>(g, f, x, held, 0), relax_color<M, K>(g, f, x, held, 1);
+        relax_color<M, K>(g, f, x, held, 1), relax_color<M, K>(g, f, x, held, 0);
       }
       return;
     }
-    for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, 0), relax_color<M, K>(g, f, x, 1);
+    for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, held, 0), relax_color<M, K>(g, f, x, held, 1);
     double* r = lv.r.data();
     parallel_for(lv.n(), [&](int64_t i) {
       apply_px<M, K>(g, x, i, r + i * W);
@@ -131,7 +197,7 @@ class Multigrid {
     parallel_for(c.n(), [&](int64_t I) { restrict_px<W>(g, r, c.w, I, c.f.data()); });
     cycle(l + 1, c.f.data(), c.x.data());
     parallel_for(lv.n(), [&](int64_t i) { prolong_px<W>(g, c.x.data(), c.w, x, i); });
-    for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, 1), relax_color<M, K>(g, f, x, 0);
+    for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, held, 1), relax_color<M, K>(g, f, x, held, 0);
   }
 
   std::vector<Level> levels_;
@@ -149,84 +215,38 @@ int solve(int64_t h, int64_t w, const double* wx, const double* wy, const double
           double* x, double rtol, int maxiter, bool krylov, double* history) {
   constexpr int W = M * K;
   const int64_t n = h * w;
-  std::vector<double> extra(n, 0.0);  // L_nl's diagonal: part of the preconditioner's grid
-  if (indptr)
-    parallel_for(n, [&](int64_t i) {
-      for (int64_t l = indptr[i]; l < indptr[i + 1]; ++l)
-        if (indices[l] == i) extra[i] += values[l];
-    });
-  Multigrid<M, K> mg(h, w, wx, wy, block, std::move(extra));
+  Multigrid<M, K> mg(h, w, wx, wy, block, indptr, indices, values);
   const Grid g = mg.top().grid();
-  // out = A x: the grid (whose diagonal holds L_nl's) and L_nl's other entries
-  auto apply = [&](const double* v, double* out) {
-    parallel_for(n, [&](int64_t i) {
-      double* o = out + i * W;
-      apply_px<M, K>(g, v, i, o);
-      if (!indptr) return;
-      for (int64_t l = indptr[i]; l < indptr[i + 1]; ++l) {
-        if (indices[l] == i) continue;
-        const double* vj = v + static_cast<int64_t>(indices[l]) * W;
-        for (int t = 0; t < W; ++t) o[t] += values[l] * vj[t];
-      }
-    });
-  };
   std::vector<double> r(n * W), z(n * W), p(n * W, 0.0), q(n * W);
-  auto sums = [&](const double* u, const double* v) {
-    return chunked_range_sums(n, K, [&](int64_t i0, int64_t i1, double* s) { dots<M, K>(u, v, i0, i1, s); });
+  auto apply = [&](const double* v, double* out) {  // A v, the non-local edges included
+    parallel_for(n, [&](int64_t i) { apply_px<M, K>(g, v, i, out + i * W); });
   };
-  const std::vector<double> bb = sums(b, b);
-  std::vector<double> atol(K), alpha(K, 0.0), beta(K, 0.0);
-  std::vector<char> active(K);
-  for (int c = 0; c < K; ++c) atol[c] = rtol * std::sqrt(bb[c]), active[c] = bb[c] > 0.0;
-  parallel_for(n, [&](int64_t i) {  // b = 0: x = 0
-    for (int t = 0; t < W; ++t)
-      if (!active[t % K]) x[i * W + t] = 0.0;
-  });
-  auto residual = [&]() {
-    apply(x, q.data());
-    parallel_for(n * W, [&](int64_t t) { r[t] = b[t] - q[t]; });
-  };
-  std::vector<double> rr;
-  auto record = [&](int step) {  // |r_c|, the history, and which systems go on
-    rr = sums(r.data(), r.data());
-    bool any = false;
-    double worst = 0.0;
-    for (int c = 0; c < K; ++c) {
-      if (bb[c] > 0.0) worst = std::max(worst, std::sqrt(rr[c] / bb[c]));
-      active[c] = active[c] && rr[c] > 0.0 && std::sqrt(rr[c]) >= atol[c];
-      any = any || active[c];
-    }
-    if (history) history[step] = worst;
-    return any;
-  };
-  residual();
-  int step = 0;
-  if (!krylov) {  // the plain multigrid iteration
-    for (; record(step) && step < maxiter; ++step) {
-      mg.cycle(r.data(), z.data());
-      parallel_for(n * W, [&](int64_t t) {
-        if (active[t % K]) x[t] += z[t];
-      });
-      residual();
-    }
-    return step;
-  }
-  std::vector<double> rho;
-  for (; record(step) && step < maxiter; ++step) {
-    mg.cycle(r.data(), z.data());
-    const std::vector<double> rz = sums(r.data(), z.data());
-    for (int c = 0; c < K; ++c) beta[c] = step > 0 && active[c] ? rz[c] / rho[c] : 0.0;
-    rho = rz;
-    parallel_for(n * W, [&](int64_t t) { p[t] = p[t] * beta[t % K] + z[t]; });
-    apply(p.data(), q.data());
-    const std::vector<double> pq = sums(p.data(), q.data());
-    for (int c = 0; c < K; ++c) alpha[c] = active[c] && pq[c] > 0.0 ? rho[c] / pq[c] : 0.0;
-    parallel_for(n * W, [&](int64_t t) {
-      x[t] += alpha[t % K] * p[t];
-      r[t] -= alpha[t % K] * q[t];
-    });
-  }
-  return step;
+  const StepOps ops{
+      [&](Dot d) {
+        const double* u = d == Dot::bb ? b : d == Dot::pq ? p.data() : r.data();
+        const double* v = d == Dot::bb ? b : d == Dot::rr ? r.data() : d == Dot::rz ? z.data() : q.data();
+        return chunked_range_sums(n, K, [&](int64_t i0, int64_t i1, double* s) { dots<M, K>(u, v, i0, i1, s); });
+      },
+      [&](const std::vector<char>& active) {
+        parallel_for(n * W, [&](int64_t t) { x[t] = active[t % K] ? x[t] : 0.0; });
+      },
+      [&]() {
+        apply(x, q.data());
+        parallel_for(n * W, [&](int64_t t) { r[t] = b[t] - q[t]; });
+      },
+      [&]() { mg.cycle(r.data(), z.data()); },
+      [&]() { apply(p.data(), q.data()); },
+      [&](const std::vector<double>& on) { parallel_for(n * W, [&](int64_t t) { x[t] += on[t % K] * z[t]; }); },
+      [&](const std::vector<double>& beta) {
+        parallel_for(n * W, [&](int64_t t) { p[t] = p[t] * beta[t % K] + z[t]; });
+      },
+      [&](const std::vector<double>& alpha) {
+        parallel_for(n * W, [&](int64_t t) {
+          x[t] += alpha[t % K] * p[t];
+          r[t] -= alpha[t % K] * q[t];
+        });
+      }};
+  return multigrid_steps<K>(ops, rtol, maxiter, krylov, history);
 }
 
 Level make_level(int64_t h, int64_t w, const double* wx, const double* wy, const double* extra,
@@ -239,6 +259,26 @@ Level make_level(int64_t h, int64_t w, const double* wx, const double* wy, const
 }
 
 }  // namespace
+
+std::vector<GridLevel> multigrid_levels(int64_t h, int64_t w, int m, int k, const double* wx,
+                                        const double* wy, const double* block,
+                                        const int64_t* indptr, const int32_t* indices,
+                                        const double* values) {
+  return dispatch(m, k, [&](auto s) {
+    constexpr int M = decltype(s)::m, K = decltype(s)::k;
+    const Multigrid<M, K> mg(h, w, wx, wy, block, indptr, indices, values);
+    std::vector<GridLevel> out;
+    for (const Level& lv : mg.levels()) {
+      GridLevel g;
+      g.h = lv.h, g.w = lv.w;
+      g.wx.assign(lv.wx, lv.wx + lv.n()), g.wy.assign(lv.wy, lv.wy + lv.n());
+      g.block.assign(lv.block, lv.block + lv.n() * M * M * K);
+      g.diag = lv.diag, g.far_ptr = lv.far_ptr, g.far_idx = lv.far_idx, g.far_w = lv.far_w;
+      out.push_back(std::move(g));
+    }
+    return out;
+  });
+}
 
 int multigrid_cpu(int64_t h, int64_t w, int m, int k, const double* wx, const double* wy,
                   const double* block, const int64_t* indptr, const int32_t* indices,
@@ -266,7 +306,7 @@ void grid_relax_cpu(int64_t h, int64_t w, int m, int k, const double* wx, const 
                     int color) {
   const Level lv = make_level(h, w, wx, wy, extra, block);
   dispatch(m, k, [&](auto s) {
-    relax_color<decltype(s)::m, decltype(s)::k>(lv.grid(), f, x, color);
+    relax_color<decltype(s)::m, decltype(s)::k>(lv.grid(), f, x, nullptr, color);
     return 0;
   });
 }

@@ -7,8 +7,8 @@
 // of the same form (see coarsen_px).
 // Arrays are node-major: x (n, m, k), B (n, m, m, k); wx[i] weights the edge from i to its
 // right neighbour (0 in the last column), wy[i] the edge to the node below (0 in the last row);
-// diag_i is the sum of the weights of i's edges plus ``extra_i`` (a term of A's diagonal that
-// the grid does not hold as edges: the non-local term's degree).
+// diag_i is the sum of the weights of i's stencil edges plus ``extra_i`` (the rest of A's
+// diagonal: the degree of the non-local edges, which a grid may hold as a CSR list).
 #pragma once
 
 #include <cstdint>
@@ -23,7 +23,26 @@ struct Grid {
   const double* wy;
   const double* diag;
   const double* block;  // (h w, m, m, k)
+  // optional edges beyond the stencil (the non-local term), both directions, in CSR form:
+  // node i's are [far_ptr[i], far_ptr[i + 1]) with far_idx and far_w; null: none. Their
+  // weights count in diag through extra.
+  const int64_t* far_ptr = nullptr;
+  const int32_t* far_idx = nullptr;
+  const double* far_w = nullptr;
 };
+
+// acc[u k + c] += sum over i's non-local edges of w_ij x_j[u, c]; returns their |w| summed
+template <int W>
+TRANSFER_HD double far_sum(const Grid& g, const double* x, int64_t i, double* acc) {
+  double total = 0.0;
+  if (g.far_ptr == nullptr) return total;
+  for (int64_t l = g.far_ptr[i]; l < g.far_ptr[i + 1]; ++l) {
+    const double* xj = x + static_cast<int64_t>(g.far_idx[l]) * W;
+    for (int t = 0; t < W; ++t) acc[t] += g.far_w[l] * xj[t];
+    total += g.far_w[l] < 0.0 ? -g.far_w[l] : g.far_w[l];
+  }
+  return total;
+}
 
 // acc[u k + c] = sum_j w_ij x_j[u, c]
 template <int M, int K>
@@ -47,6 +66,7 @@ TRANSFER_HD void apply_px(const Grid& g, const double* x, int64_t i, double* out
   constexpr int W = M * K;
   double nbs[W];
   neighbour_sum<M, K>(g, x, i, nbs);
+  (void)far_sum<W>(g, x, i, nbs);
   const double* xi = x + i * W;
   const double* bi = g.block + i * M * W;
   for (int u = 0; u < M; ++u)
@@ -58,17 +78,22 @@ TRANSFER_HD void apply_px(const Grid& g, const double* x, int64_t i, double* out
 }
 
 // Gauss-Seidel at node i: x_i solves its own rows of A x = f, the neighbours held
-// ((diag_i I + B_i) x_i = f_i + sum_j w_ij x_j; m = 1 or 2)
+// ((diag_i I + B_i) x_i = f_i + sum_j w_ij x_j; m = 1 or 2). The non-local neighbours are
+// read from ``held``, x as it was before this half-sweep (they may have i's color): a Jacobi
+// step for them, whose weights are added to the diagonal once more (the l1 smoother of
+// Baker et al. 2011) so that the relaxation stays convergent however strong they are.
 template <int M, int K>
-TRANSFER_HD void relax_px(const Grid& g, const double* f, double* x, int64_t i) {
+TRANSFER_HD void relax_px(const Grid& g, const double* f, const double* held, double* x, int64_t i) {
   constexpr int W = M * K;
   static_assert(M == 1 || M == 2, "one or two unknowns per node");
   double rhs[W];
   neighbour_sum<M, K>(g, x, i, rhs);
+  const double far = far_sum<W>(g, held, i, rhs);
   const double* fi = f + i * W;
   const double* bi = g.block + i * M * W;
   double* xi = x + i * W;
-  const double d = g.diag[i];
+  for (int t = 0; t < W; ++t) rhs[t] += far * xi[t];  // x_i + (f - A x)_i / (diagonal + far)
+  const double d = g.diag[i] + far;
   for (int c = 0; c < K; ++c) {
     if (M == 1) {
       const double a = d + bi[c];

@@ -137,9 +137,11 @@ def solve_systems(lap: sp.spmatrix, block: np.ndarray, rhs: np.ndarray, x0: np.n
 SOLVERS = ("cg", "multigrid")
 
 
-def check_solver(solver: str) -> str:
+def check_solver(solver: str, device: str = "cpu") -> str:
     if solver not in SOLVERS:
         raise InputError(f"unknown solver {solver!r}; expected one of {', '.join(SOLVERS)}")
+    if device == "cuda" and solver != "multigrid":
+        raise InputError(f"the {solver!r} solver runs on the CPU only; solver='multigrid' runs on CUDA")
     return solver
 
 
@@ -153,14 +155,18 @@ def grid_weights(h: int, w: int, weight: np.ndarray):
 
 
 def solve_grid(wx: np.ndarray, wy: np.ndarray, block: np.ndarray, rhs: np.ndarray, x0: np.ndarray,
-               *, nonlocal_lap: sp.spmatrix | None = None, rtol: float, maxiter: int) -> np.ndarray:
+               *, nonlocal_lap: sp.spmatrix | None = None, rtol: float, maxiter: int,
+               device: str = "cpu") -> np.ndarray:
     """Solves the k systems (L + L_nl + B_c) x_c = b_c of an h x w pixel grid, L the
     4-neighbour Laplacian of the edge weights ``wx``, ``wy`` (h, w) and L_nl an optional
     sparse Laplacian (the non-local term), by conjugate gradient preconditioned with a
     multigrid V-cycle (``_C.multigrid``; csrc/solve/multigrid_kernel.h), each system to
-    |r| < ``rtol`` |b|. Shapes as :func:`solve_systems`. Returns x (n, m, k)."""
-    from .._native import _C
+    |r| < ``rtol`` |b|. Shapes as :func:`solve_systems`. ``device="cuda"``: the cycles and
+    steps on the GPU (``_cuda.multigrid``; the grids are built on the host). Returns x
+    (n, m, k)."""
+    from .._native import check_device
 
+    kernels = check_device(device, "the multigrid solve")
     n, m, k = rhs.shape
     csr = None
     if nonlocal_lap is not None and nonlocal_lap.nnz:
@@ -172,7 +178,7 @@ def solve_grid(wx: np.ndarray, wy: np.ndarray, block: np.ndarray, rhs: np.ndarra
     for c0 in range(0, k, per_call):
         part = slice(c0, min(k, c0 + per_call))
         xc = np.array(x0[..., part], dtype=np.float64, order="C")
-        _C.multigrid(wx, wy, np.ascontiguousarray(block[..., part], dtype=np.float64),
+        kernels.multigrid(wx, wy, np.ascontiguousarray(block[..., part], dtype=np.float64),
                      np.ascontiguousarray(rhs[..., part], dtype=np.float64), xc, csr, float(rtol),
                      int(maxiter), True)
         x[..., part] = xc
@@ -181,10 +187,12 @@ def solve_grid(wx: np.ndarray, wy: np.ndarray, block: np.ndarray, rhs: np.ndarra
 
 def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l: float = 0.125,
                  lambda_nl: float = 2.0, clusters=None, src_lab=None, iterations: int = 100,
-                 tol: float = 1e-6, x0=None, solver: str = "cg"):
+                 tol: float = 1e-6, x0=None, solver: str = "cg", device: str = "cpu",
+                 prior: float = 0.0):
     """Per-pixel affine color models (a, b) per Lab channel, minimising
 
         sum_p nu w_p (a_p S_p + b_p - G_p)^2
+      + sum_p nu prior |(a, b)_p - (a0, b0)_p|^2
       + sum_p sum_{q in N4(p)} lambda_l / (|L_S(p) - L_S(q)|^1.2 + 1e-4) |(a, b)_p - (a, b)_q|^2
       + sum_p sum_{q in K(p)} (lambda_nl / 8) exp(1 - d_pq / 3) |(a, b)_p - (a, b)_q|^2
 
@@ -205,35 +213,39 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         Source in CIELab units, for the non-local distances (default: from src_unit).
     x0 : (a, b), optional
         Starting point instead of the box statistics.
+    prior : float
+        Weight of the pull toward the start (a0, b0) (0: none).
     iterations, tol : the most steps, and the relative residual that stops the solve
     solver : {'cg', 'multigrid'}
+    device : {'cpu', 'cuda'}; 'cuda' with solver='multigrid' only
 
     Returns
     -------
     a, b : (h, w, 3) float32
     """
     h, w = np.shape(src_unit)[:2]
-    if check_solver(solver) == "multigrid":
-        (wx, wy), lap_nl, block, rhs, start = affine_terms(
-            src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl,
-            clusters=clusters, src_lab=src_lab, x0=x0)
-        x = solve_grid(wx, wy, block, rhs, start, nonlocal_lap=lap_nl, rtol=tol, maxiter=iterations)
+    terms = dict(nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab,
+                 x0=x0, prior=prior)
+    if check_solver(solver, device) == "multigrid":
+        (wx, wy), lap_nl, block, rhs, start = affine_terms(src_unit, guide_unit, confidence, **terms)
+        x = solve_grid(wx, wy, block, rhs, start, nonlocal_lap=lap_nl, rtol=tol, maxiter=iterations,
+                       device=device)
     else:
-        system = affine_system(src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l,
-                               lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab, x0=x0)
-        x = solve_systems(*system, rtol=tol, maxiter=iterations)
+        x = solve_systems(*affine_system(src_unit, guide_unit, confidence, **terms), rtol=tol,
+                          maxiter=iterations)
     return (x[:, 0].reshape(h, w, 3).astype(np.float32), x[:, 1].reshape(h, w, 3).astype(np.float32))
 
 
 def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
-                  lambda_nl: float, clusters=None, src_lab=None, x0=None):
+                  lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
     """The normal equations of :func:`local_affine` as (lap, block, rhs, start) for
     :func:`solve_systems`: per channel c the unknowns (a, b) of every pixel,
     [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
-    non-local Laplacian (shared by the channels) and w = nu x confidence."""
+    non-local Laplacian (shared by the channels) and w = nu x confidence (with ``prior``, nu
+    prior added to the diagonal and nu prior (a0, b0) to the right-hand side)."""
     (wx, wy), lap_nl, block, rhs, start = affine_terms(
         src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl,
-        clusters=clusters, src_lab=src_lab, x0=x0)
+        clusters=clusters, src_lab=src_lab, x0=x0, prior=prior)
     h, w = wx.shape
     p, q = _grid_edges(h, w)
     lap = laplacian(h * w, p, q, np.concatenate([wx[:, :-1].ravel(), wy[:-1].ravel()]))
@@ -243,7 +255,7 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
 
 
 def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
-                 lambda_nl: float, clusters=None, src_lab=None, x0=None):
+                 lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
     """The terms of :func:`local_affine`'s normal equations: the smoothness edges as grid
     weights ``(wx, wy)``, the non-local Laplacian (or None), and ``block``, ``rhs`` and the
     start as :func:`affine_system`'s."""
@@ -266,17 +278,22 @@ def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float
     sc, gc = s.reshape(n, 3), g.reshape(n, 3)
     block = np.stack([np.stack([dw * sc * sc, dw * sc], 1), np.stack([dw * sc, dw], 1)], 1)
     start = np.stack([np.asarray(a0, np.float64).reshape(n, 3), np.asarray(b0, np.float64).reshape(n, 3)], 1)
-    return grid_weights(h, w, weight), lap_nl, block, np.stack([dw * sc * gc, dw * gc], 1), start
+    rhs = np.stack([dw * sc * gc, dw * gc], 1)
+    if prior:  # nu prior |x - start|^2
+        block = block + nu * prior * np.eye(2)[None, :, :, None]
+        rhs = rhs + nu * prior * start
+    return grid_weights(h, w, weight), lap_nl, block, rhs, start
 
 
 def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: float = 1.2,
                eps: float = 1e-4, iterations: int = 200, tol: float = 1e-6,
-               solver: str = "cg") -> np.ndarray:
+               solver: str = "cg", device: str = "cpu") -> np.ndarray:
     """Edge-aware weighted-least-squares smoothing (Farbman et al. 2008) of each channel of
     ``values`` (H, W, K), guided by ``guide_luminance`` (H, W): minimises
     sum_p d_p (u_p - v_p)^2 + lam sum_{p~q} (u_p - u_q)^2 / (|l_p - l_q|^alpha + eps),
     with d = ``data_weight`` ((H, W) or (H, W, K); default 1). Conjugate gradient
-    (``solver``: :data:`SOLVERS`), started from ``values``."""
+    (``solver``: :data:`SOLVERS`; ``device``: as :func:`local_affine`), started from
+    ``values``."""
     v = np.asarray(values, dtype=np.float64)
     squeeze = v.ndim == 2
     if squeeze:
@@ -292,8 +309,8 @@ def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: 
         np.asarray(data_weight, dtype=np.float64).reshape(h, w, -1), (h, w, k))
     # the k channels solved together (the Laplacian is shared)
     system = (d.reshape(n, 1, 1, k), (d * v).reshape(n, 1, k), v.reshape(n, 1, k))
-    if check_solver(solver) == "multigrid":
-        x = solve_grid(*grid_weights(h, w, weight), *system, rtol=tol, maxiter=iterations)
+    if check_solver(solver, device) == "multigrid":
+        x = solve_grid(*grid_weights(h, w, weight), *system, rtol=tol, maxiter=iterations, device=device)
     else:
         x = solve_systems(laplacian(n, p, q, weight), *system, rtol=tol, maxiter=iterations)
     out = x.reshape(h, w, k).astype(np.float32)

@@ -31,7 +31,7 @@ from ..progress import progress_bar
 from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius, working_shape
 from ..shot import chain
 from . import spread
-from .affine import lab_to_unit, local_affine, unit_to_lab, wls_smooth
+from .affine import check_solver, lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .clusters import kmeans_classes
 from .frames import Frame, carry_over, check_previous
 from .labels import potts_labels
@@ -44,6 +44,12 @@ DEFAULT_LEVELS = {"effnet-lite0": (5, 4, 3, 2), "vgg19": (5, 4, 3, 2, 1)}
 #: warm_start='auto': the mean match similarity at the second level from which the
 #: references count as showing the source's scene (effnet-lite0; docs/quality.md).
 WARM_START_MIN_SIMILARITY = {"effnet-lite0": 0.5}
+
+#: solver='multigrid': each level's models solved to this relative residual, and, where the
+#: matches say the references show other content (a cold start), pulled toward their start
+#: with this weight (x nu, the data term's scale): the regulariser that the early stop of
+#: 300 Jacobi steps was (docs/performance.md).
+MULTIGRID_TOL, COLD_PRIOR = 1e-5, 0.003
 
 @dataclass(frozen=True)
 class Options:
@@ -65,6 +71,7 @@ class Options:
     center: bool = True
     warm_start: object = "auto"
     spread: bool = True
+    solver: str = "cg"
 
     @classmethod
     def checked(cls, *, backbone="effnet-lite0", levels=None, **given) -> "Options":
@@ -86,6 +93,7 @@ class Options:
         warm = given.get("warm_start", "auto")
         if not (isinstance(warm, (bool, np.bool_)) or warm == "auto"):
             raise InputError(f"warm_start must be True, False or 'auto', got {warm!r}")
+        check_solver(given.get("solver", "cg"))
         if backbone not in DEFAULT_LEVELS:
             raise InputError(f"unknown backbone {backbone!r}; expected one of {', '.join(DEFAULT_LEVELS)}")
         levels = features.check_levels(DEFAULT_LEVELS[backbone] if levels is None else levels)
@@ -135,8 +143,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, device: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    warm_start: bool | str = "auto", spread: bool = True, previous=None,
-                    temporal: float = 0.9, report: dict | None = None,
+                    warm_start: bool | str = "auto", spread: bool = True, solver: str = "cg",
+                    previous=None, temporal: float = 0.9, report: dict | None = None,
                     backend: str | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer (He et al.):
     deep-feature PatchMatch and local affine color models, coarse to fine.
@@ -171,6 +179,11 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     spread : give the content the references do not show the color models of the content of
         similar color they show (:mod:`transfer.neural.spread`), instead of those of its
         wrong matches (effnet-lite0; not measured with other backbones, where it is off).
+    solver : {'cg', 'multigrid'}: the color models by ``cg_iterations`` Jacobi-preconditioned
+        conjugate-gradient steps (default), or solved to convergence by multigrid-preconditioned
+        conjugate gradient, held near their start where the references show other content
+        (keeps more of the source's structure there, worse where they show part of the
+        scene; docs/performance.md).
     previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
@@ -188,7 +201,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                               lambda_nl=lambda_nl, clusters=clusters, seed=seed, device=device,
                               weights=weights, max_size=max_size, cg_iterations=cg_iterations,
                               ref_scale=ref_scale, context=context, center=center,
-                              warm_start=warm_start, spread=bool(spread))
+                              warm_start=warm_start, spread=bool(spread), solver=solver)
     result, frame = transfer_frame(src, refs, options, previous=previous, temporal=temporal,
                                    strength=strength, progress=progress, report=report)
     if report is not None:
@@ -360,9 +373,12 @@ def fit_models(work: Working, state: Level, src_level, guide, confidence, option
     x0 = None
     if state.warm and state.models is not None:
         x0 = tuple(_C.resize_bilinear(np.ascontiguousarray(m), h, w) for m in state.models)
-    return local_affine(src_level, guide, confidence, nu=(height * width) / (h * w),
-                        lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
-                        clusters=level_clusters, iterations=options.cg_iterations, x0=x0)
+    common = dict(nu=(height * width) / (h * w), lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
+                  clusters=level_clusters, x0=x0)
+    if options.solver == "multigrid":
+        return local_affine(src_level, guide, confidence, solver="multigrid", tol=MULTIGRID_TOL,
+                            iterations=1000, prior=COLD_PRIOR if state.warm is False else 0.0, **common)
+    return local_affine(src_level, guide, confidence, iterations=options.cg_iterations, **common)
 
 
 def spread_shown(state: Level, models, src_level, confidence, error, backbone: str):
