@@ -14,7 +14,8 @@ namespace transfer::solve {
 // system and unknown like the stencil: the non-local term. The preconditioner is one V-cycle
 // over grids of every other node (interpolation along the edges, restriction its transpose,
 // two red-black Gauss-Seidel sweeps before and after the coarse correction, the second ones
-// in reverse order, so that it is symmetric), on the stencil with L_nl's diagonal.
+// in reverse order, so that it is symmetric); L_nl's edges on every grid (a coarse node keeps
+// its strongest ones), relaxed as an l1-weighted Jacobi step.
 // krylov: conjugate gradient (each system its own steps, stopping at |r_c| < rtol |b_c|);
 // otherwise the plain multigrid iteration x += V(b - A x). history, if not null, receives the
 // largest |r_c| / |b_c| before the first step and after each (maxiter + 1 entries at most).
