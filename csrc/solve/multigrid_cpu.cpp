@@ -189,10 +189,7 @@ class Multigrid {
     }
     for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, held, 0), relax_color<M, K>(g, f, x, held, 1);
     double* r = lv.r.data();
-    parallel_for(lv.n(), [&](int64_t i) {
-      apply_px<M, K>(g, x, i, r + i * W);
-      for (int t = 0; t < W; ++t) r[i * W + t] = f[i * W + t] - r[i * W + t];
-    });
+    parallel_for(lv.n(), [&](int64_t i) { residual_px<M, K>(g, f, x, i, r); });
     Level& c = levels_[l + 1];
     parallel_for(c.n(), [&](int64_t I) { restrict_px<W>(g, r, c.w, I, c.f.data()); });
     cycle(l + 1, c.f.data(), c.x.data());
@@ -230,10 +227,7 @@ int solve(int64_t h, int64_t w, const double* wx, const double* wy, const double
       [&](const std::vector<char>& active) {
         parallel_for(n * W, [&](int64_t t) { x[t] = active[t % K] ? x[t] : 0.0; });
       },
-      [&]() {
-        apply(x, q.data());
-        parallel_for(n * W, [&](int64_t t) { r[t] = b[t] - q[t]; });
-      },
+      [&]() { parallel_for(n, [&](int64_t i) { residual_px<M, K>(g, b, x, i, r.data()); }); },
       [&]() { mg.cycle(r.data(), z.data()); },
       [&]() { apply(p.data(), q.data()); },
       [&](const std::vector<double>& on) { parallel_for(n * W, [&](int64_t t) { x[t] += on[t % K] * z[t]; }); },

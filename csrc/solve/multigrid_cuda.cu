@@ -74,11 +74,7 @@ __global__ void apply_kernel(Grid g, const double* x, double* out) {
 
 template <int M, int K>
 __global__ void residual_kernel(Grid g, const double* f, const double* x, double* r) {
-  constexpr int W = M * K;
-  TRANSFER_GRID_STRIDE(i, g.h * g.w) {
-    apply_px<M, K>(g, x, i, r + i * W);
-    for (int t = 0; t < W; ++t) r[i * W + t] = f[i * W + t] - r[i * W + t];
-  }
+  TRANSFER_GRID_STRIDE(i, g.h * g.w) residual_px<M, K>(g, f, x, i, r);
 }
 
 template <int M, int K>

@@ -77,6 +77,14 @@ TRANSFER_HD void apply_px(const Grid& g, const double* x, int64_t i, double* out
     }
 }
 
+// r = (f - A x) at node i
+template <int M, int K>
+TRANSFER_HD void residual_px(const Grid& g, const double* f, const double* x, int64_t i, double* r) {
+  constexpr int W = M * K;
+  apply_px<M, K>(g, x, i, r + i * W);
+  for (int t = 0; t < W; ++t) r[i * W + t] = f[i * W + t] - r[i * W + t];
+}
+
 // Gauss-Seidel at node i: x_i solves its own rows of A x = f, the neighbours held
 // ((diag_i I + B_i) x_i = f_i + sum_j w_ij x_j; m = 1 or 2). The non-local neighbours are
 // read from ``held``, x as it was before this half-sweep (they may have i's color): a Jacobi

@@ -227,9 +227,9 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
     terms = dict(nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl, clusters=clusters, src_lab=src_lab,
                  x0=x0, prior=prior)
     if check_solver(solver, device) == "multigrid":
-        (wx, wy), lap_nl, block, rhs, start = affine_terms(src_unit, guide_unit, confidence, **terms)
-        x = solve_grid(wx, wy, block, rhs, start, nonlocal_lap=lap_nl, rtol=tol, maxiter=iterations,
-                       device=device)
+        (_, _, weight), lap_nl, block, rhs, start = affine_terms(src_unit, guide_unit, confidence, **terms)
+        x = solve_grid(*grid_weights(h, w, weight), block, rhs, start, nonlocal_lap=lap_nl, rtol=tol,
+                       maxiter=iterations, device=device)
     else:
         x = solve_systems(*affine_system(src_unit, guide_unit, confidence, **terms), rtol=tol,
                           maxiter=iterations)
@@ -243,12 +243,10 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
     [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
     non-local Laplacian (shared by the channels) and w = nu x confidence (with ``prior``, nu
     prior added to the diagonal and nu prior (a0, b0) to the right-hand side)."""
-    (wx, wy), lap_nl, block, rhs, start = affine_terms(
+    (p, q, weight), lap_nl, block, rhs, start = affine_terms(
         src_unit, guide_unit, confidence, nu=nu, lambda_l=lambda_l, lambda_nl=lambda_nl,
         clusters=clusters, src_lab=src_lab, x0=x0, prior=prior)
-    h, w = wx.shape
-    p, q = _grid_edges(h, w)
-    lap = laplacian(h * w, p, q, np.concatenate([wx[:, :-1].ravel(), wy[:-1].ravel()]))
+    lap = laplacian(len(rhs), p, q, weight)
     if lap_nl is not None:
         lap = lap + lap_nl
     return lap, block, rhs, start
@@ -256,9 +254,9 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
 
 def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
                  lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
-    """The terms of :func:`local_affine`'s normal equations: the smoothness edges as grid
-    weights ``(wx, wy)``, the non-local Laplacian (or None), and ``block``, ``rhs`` and the
-    start as :func:`affine_system`'s."""
+    """The terms of :func:`local_affine`'s normal equations: the smoothness edges
+    ``(p, q, weight)`` (:func:`smoothness_edges`), the non-local Laplacian (or None), and
+    ``block``, ``rhs`` and the start as :func:`affine_system`'s."""
     s = np.asarray(src_unit, dtype=np.float64)
     g = np.asarray(guide_unit, dtype=np.float64)
     wgt = np.asarray(confidence, dtype=np.float64)
@@ -267,7 +265,7 @@ def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float
                          "must be (h, w, 3), (h, w, 3) and (h, w)")
     h, w = s.shape[:2]
     n = h * w
-    _, _, weight = smoothness_edges(s[..., 0], lambda_l)
+    edges = smoothness_edges(s[..., 0], lambda_l)
     lap_nl = None
     if clusters is not None and lambda_nl > 0:
         lab = unit_to_lab(s.astype(np.float32)) if src_lab is None else src_lab
@@ -282,7 +280,7 @@ def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float
     if prior:  # nu prior |x - start|^2
         block = block + nu * prior * np.eye(2)[None, :, :, None]
         rhs = rhs + nu * prior * start
-    return grid_weights(h, w, weight), lap_nl, block, rhs, start
+    return edges, lap_nl, block, rhs, start
 
 
 def wls_smooth(values, guide_luminance, *, lam: float, data_weight=None, alpha: float = 1.2,
