@@ -8,9 +8,11 @@ from skimage import data
 from skimage.color import deltaE_ciede2000, rgb2lab
 
 from transfer.colorization import annealed_mean, coherence_candidates, is_gray
-from transfer.colorization.exemplar import _fused_candidates
+from transfer.colorization.exemplar import _fused_candidates, propagate
+from transfer.colorization.gray import compose
 from transfer.colorization.methods import colorize
 from transfer.errors import InputError
+from transfer.neural.affine import wls_smooth
 from transfer.color import gray_of as lightness_gray
 
 
@@ -141,6 +143,26 @@ def test_semantic_classes_confine_and_can_be_remapped(scene):
                          ([(0, 1)], "class_map must be a dict")]:
         with pytest.raises(InputError, match=re.escape(message)):
             colorize(gray, truth, method="semantic", classes=4, class_map=bad)
+
+
+def test_propagation_by_either_solver(scene):
+    """The propagation solved by multigrid to its tolerance gives the 200 conjugate-gradient
+    steps' colors (both near the converged solution on this weakly smoothed system)."""
+    gray, truth = scene
+    ref = data.astronaut()[::2, ::2][20:, 16:]
+    cg, mg = (colorize(gray, ref, solver=s, passes=1) for s in ("cg", "multigrid"))
+    assert deltaE_ciede2000(rgb2lab(cg), rgb2lab(mg)).mean() < 0.1
+    with pytest.raises(InputError, match="unknown solver 'amg'"):
+        colorize(gray, ref, solver="amg")
+    # strongly smoothed, where 200 steps are far from converged: multigrid reaches it
+    g = np.random.default_rng(3)
+    light = lightness(gray)[:60, :70]
+    ab, weight = g.normal(0, 20, (60, 70, 2)), g.uniform(0, 0.02, (60, 70))
+    exact = compose(light, wls_smooth(ab, light / 100, lam=1.0, data_weight=weight, tol=1e-12,
+                                      iterations=50000))
+    for solver, close in (("multigrid", True), ("cg", False)):
+        got = propagate(light, ab, weight, 1.0, solver=solver)
+        assert (np.abs(got - exact).max() < 1e-3) == close, solver
 
 
 def test_annealed_mean_sides_with_the_dominant_color():

@@ -56,3 +56,31 @@ def test_patchmatch_ptr(astronaut, chelsea):
                          d_field.data_ptr(), d_dist.data_ptr(), 1, 5, 50, 7)
     assert np.array_equal(d_field.cpu().numpy(), field)
     assert np.array_equal(d_dist.cpu().numpy(), dist)
+
+
+def test_bds_vote_ptr():
+    from transfer import _cuda
+
+    r = rng(12)
+    ha, wa, hb, wb, k = 37, 29, 31, 41, 5
+    values = r.random((hb, wb, k)).astype(np.float32)
+    fab = np.stack([r.integers(0, hb, (ha, wa)), r.integers(0, wb, (ha, wa))], -1).astype(np.int32)
+    fba = np.stack([r.integers(0, ha, (hb, wb)), r.integers(0, wa, (hb, wb))], -1).astype(np.int32)
+    d_v, d_ab, d_ba = on_gpu(values), on_gpu(fab), on_gpu(fba)
+    d_out = torch.empty((ha, wa, k), device="cuda")
+    _cuda.bds_vote_ptr(d_v.data_ptr(), hb, wb, k, d_ab.data_ptr(), ha, wa, d_ba.data_ptr(), 1, 2.0,
+                       d_out.data_ptr())
+    assert np.array_equal(d_out.cpu().numpy(), _cuda.bds_vote(values, fab, fba, 1, 2.0))
+
+
+def test_apply_affine_ptr(astronaut):
+    from transfer import _cuda
+
+    g = rng(13)
+    models = np.concatenate([g.uniform(0.5, 1.5, (20, 24, 3)), g.uniform(-0.2, 0.2, (20, 24, 3))],
+                            axis=2).astype(np.float32)
+    src = astronaut.astype(np.float32) / 255
+    h, w = src.shape[:2]
+    d_m, d_src, d_out = on_gpu(models), on_gpu(src), torch.empty((h, w, 3), device="cuda")
+    _cuda.apply_affine_ptr(d_m.data_ptr(), 20, 24, d_src.data_ptr(), h, w, d_out.data_ptr())
+    assert np.array_equal(d_out.cpu().numpy(), _cuda.apply_affine(models, src))

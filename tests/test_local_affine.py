@@ -9,7 +9,7 @@ from scipy.sparse.linalg import spsolve
 from transfer.neural import affine as la
 from transfer.errors import InputError
 
-from conftest import rng
+from conftest import requires_cuda, rng
 
 
 @pytest.fixture(scope="module")
@@ -192,3 +192,46 @@ def test_wls_leaves_its_inputs_alone():
     before = values.copy()
     la.wls_smooth(values, rng(4).random((16, 16)), lam=1.0)
     np.testing.assert_array_equal(values, before)
+
+
+def random_models(g, hm, wm):
+    return g.uniform(0.5, 1.5, (hm, wm, 3)).astype(np.float32), g.uniform(-0.2, 0.2, (hm, wm, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("grid", [(13, 17), (50, 70), (1, 1)])
+def test_apply_affine_matches_reference(grid, threads):
+    from transfer import _reference as ref
+    from transfer.neural.pipeline import unit_lab, unit_rgb
+
+    g = rng(21)
+    src = g.random((50, 70, 3)).astype(np.float32)
+    a, b = random_models(g, *grid)
+    expected = ref.apply_affine(np.concatenate([a, b], axis=2), src)
+    runs = []
+    for n in (1, 2):
+        threads(n)
+        runs.append(la.apply_affine((a, b), src))
+        np.testing.assert_allclose(runs[-1], expected, atol=1e-4)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    # to the bit the steps it fuses: the models resized, applied in unit Lab, back to sRGB
+    from transfer import _C
+
+    full = [_C.resize_bilinear(np.ascontiguousarray(m), 50, 70) for m in (a, b)]
+    np.testing.assert_array_equal(runs[0], unit_rgb(np.clip(full[0] * unit_lab(src) + full[1], 0, 1)))
+
+
+def test_apply_affine_bad_input():
+    a, b = random_models(rng(22), 4, 5)
+    with pytest.raises(InputError, match="must both be"):
+        la.apply_affine((a, b[:3]), np.zeros((8, 8, 3), np.float32))
+    with pytest.raises(ValueError, match="src must have shape"):
+        la.apply_affine((a, b), np.zeros((8, 8), np.float32))
+
+
+@requires_cuda
+def test_apply_affine_on_cuda_matches_cpu(astronaut):
+    """The same body: the CPU's colors to float rounding (the GPU fuses multiply-adds)."""
+    a, b = random_models(rng(23), 32, 32)
+    src = astronaut.astype(np.float32) / 255
+    np.testing.assert_allclose(la.apply_affine((a, b), src, device="cuda"), la.apply_affine((a, b), src),
+                               rtol=0, atol=1e-5)

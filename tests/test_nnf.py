@@ -310,6 +310,27 @@ def test_cuda_backend_without_gpu():
         nnf.patchmatch(a, a, device="cuda")
 
 
+@pytest.mark.skipif(transfer.cuda_available(), reason="a CUDA GPU is present")
+def test_cuda_vote_without_gpu():
+    ident = nnf.proportional_field((4, 4), (4, 4))
+    with pytest.raises(CudaUnavailableError, match="bds_vote on device='cuda'"):
+        nnf.bds_vote(np.zeros((4, 4, 3)), ident, ident, device="cuda")
+
+
+@requires_cuda
+@pytest.mark.parametrize("beta, k, half", [(0.0, 3, 1), (2.0, 3, 1), (2.0, 64, 1), (0.5, 2, 2)])
+def test_cuda_bds_vote_matches_cpu(beta, k, half):
+    """The same body (bds_vote_px) and, for the completeness votes, the same order of B's
+    pixels (a stable sort on their match): the CPU's votes to float rounding."""
+    r = rng(12)
+    ha, wa, hb, wb = 37, 29, 31, 41
+    values = r.random((hb, wb, k)).astype(np.float32)
+    fab, fba = random_fields(r, ha, wa, hb, wb)
+    cpu = nnf.bds_vote(values, fab, fba, beta=beta, patch_size=2 * half + 1)
+    np.testing.assert_allclose(nnf.bds_vote(values, fab, fba, beta=beta, patch_size=2 * half + 1,
+                                            device="cuda"), cpu, rtol=0, atol=1e-6)
+
+
 @requires_cuda
 @pytest.mark.parametrize("c, shape_a, shape_b, half", [(16, (9, 11), (7, 13), 1), (64, (1, 1), (1, 1), 1),
                                                      (24, (8, 30), (30, 8), 1), (5, (12, 12), (12, 12), 1),
@@ -361,19 +382,29 @@ def test_upsample_of_identity_is_identity():
                                   nnf.proportional_field((20, 24), (20, 24)))
 
 
-@pytest.mark.parametrize("beta", [0.0, 2.0, 0.5])
-def test_bds_vote_matches_reference(beta, threads):
+def random_fields(r, ha, wa, hb, wb):
+    fab = np.stack([r.integers(0, hb, (ha, wa)), r.integers(0, wb, (ha, wa))], -1).astype(np.int32)
+    fba = np.stack([r.integers(0, ha, (hb, wb)), r.integers(0, wa, (hb, wb))], -1).astype(np.int32)
+    return fab, fba
+
+
+@pytest.mark.parametrize("beta, patch_size", [(0.0, 3), (2.0, 3), (0.5, 3), (2.0, 5)])
+def test_bds_vote_matches_reference(beta, patch_size, threads):
     r = rng(7)
     ha, wa, hb, wb = 9, 11, 7, 13
     values = r.random((hb, wb, 5)).astype(np.float32)
-    fab = np.stack([r.integers(0, hb, (ha, wa)), r.integers(0, wb, (ha, wa))], -1).astype(np.int32)
-    fba = np.stack([r.integers(0, ha, (hb, wb)), r.integers(0, wa, (hb, wb))], -1).astype(np.int32)
-    expected = ref.bds_vote(values.astype(np.float64), fab, fba, beta, 1)
+    fab, fba = random_fields(r, ha, wa, hb, wb)
+    half = patch_size // 2
+    expected = ref.bds_vote(values.astype(np.float64), fab, fba, beta, half)
+    outs = []
     for n in (1, 2):
         threads(n)
-        np.testing.assert_allclose(nnf.bds_vote(values, fab, fba, beta=beta), expected, atol=1e-5)
+        outs.append(nnf.bds_vote(values, fab, fba, beta=beta, patch_size=patch_size))
+        np.testing.assert_allclose(outs[-1], expected, atol=1e-5)
+    np.testing.assert_array_equal(outs[0], outs[1])
     # a feature map laid out (K, H, W) votes the same
-    np.testing.assert_allclose(nnf.bds_vote(np.moveaxis(values, -1, 0), fab, fba, beta=beta, channel_axis=0),
+    np.testing.assert_allclose(nnf.bds_vote(np.moveaxis(values, -1, 0), fab, fba, beta=beta, channel_axis=0,
+                                            patch_size=patch_size),
                                np.moveaxis(expected, -1, 0), atol=1e-5)
 
 
@@ -390,6 +421,8 @@ def test_bds_vote_bad_input():
         nnf.bds_vote(np.zeros((5, 4, 3)), ident, ident)
     with pytest.raises(InputError, match="beta must be >= 0"):
         nnf.bds_vote(np.zeros((4, 4, 3)), ident, ident, beta=-1)
+    with pytest.raises(ValueError, match="field points outside"):
+        nnf.bds_vote(np.zeros((4, 4, 3)), ident, ident + 4)
 
 
 def test_normalize_unit_vectors_on_huge_page_boundaries():

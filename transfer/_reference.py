@@ -111,6 +111,23 @@ def resize_bilinear(img: np.ndarray, out_h: int, out_w: int) -> np.ndarray:
     return top * (1 - fy) + bottom * fy
 
 
+def apply_affine(models: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """Local affine color models (hm, wm, 6) applied to float sRGB src (h, w, 3): the models
+    resized to the image, a x unit Lab + b clipped to [0, 1], back to sRGB (scikit-image's
+    conversions)."""
+    import warnings
+
+    from skimage.color import lab2rgb, rgb2lab
+
+    h, w = src.shape[:2]
+    m = resize_bilinear(models, h, w)
+    scale, shift = np.array([100.0, 255.0, 255.0]), np.array([0.0, -128.0, -128.0])
+    unit = (rgb2lab(src.astype(np.float64)) - shift) / scale
+    with warnings.catch_warnings():  # negative Z clipped to 0, as the kernel does
+        warnings.simplefilter("ignore", UserWarning)
+        return lab2rgb(np.clip(m[..., :3] * unit + m[..., 3:], 0, 1) * scale + shift)
+
+
 def regrain_solve_level(out, original, transferred, iterations, level, smoothness):
     """Pitie et al.'s grain-reduction iterations at one level (their MATLAB code, in NumPy)."""
     out = out.astype(np.float64)

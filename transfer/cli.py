@@ -45,7 +45,7 @@ OPTION_METHODS = {
     "ref_weights": CLASSICAL,
     "backbone": DEEP, "weights": DEEP, "levels": DEEP, "max_size": DEEP, "device": DEEP,
     "ref_scale": DEEP, "context": DEEP, "report": tuple(METHOD_HELP), "warm_start": ("neural",),
-    "solver": ("neural",),
+    "solver": DEEP,
     "temporal": (*CLASSICAL, "neural", *COLORIZERS),
     "classes": ("semantic",), "class_map": ("semantic",),
     "passes": ("exemplar", "semantic"), "classifier": ("exemplar", "semantic"),
@@ -160,7 +160,8 @@ def _deep_method_options(p) -> None:
                    help="neural: how the color models are solved: cg (default), 300 conjugate-"
                    "gradient steps per level; multigrid, to convergence, held near their start "
                    "where the references show other content (keeps more of the source's "
-                   "structure there, worse where they show part of the scene; slower)")
+                   "structure there, worse where they show part of the scene; slower). "
+                   "exemplar, semantic: how the colors are propagated (the same colors either way)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -537,7 +538,8 @@ def _deep_options(args) -> dict:
     """The options of the methods on deep correspondences."""
     options = dict(backbone=args.backbone, weights=args.weights, device=args.device,
                    max_size=args.max_size, ref_scale=args.ref_scale, context=args.context,
-                   seed=args.seed, strength=args.strength, progress=False if args.quiet else None)
+                   seed=args.seed, strength=args.strength, solver=args.solver,
+                   progress=False if args.quiet else None)
     if args.levels:
         options["levels"] = args.levels
     return options
@@ -568,8 +570,7 @@ def _colorize_options(args, method: str) -> dict:
 
 def _neural_options(args) -> dict:
     return dict(_deep_options(args),
-                warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start),
-                solver=args.solver)
+                warm_start={"on": True, "off": False}.get(args.warm_start, args.warm_start))
 
 
 def _method_options(args, method: str) -> dict:

@@ -376,7 +376,7 @@ def upsample(field, shape_a, shape_b, *, coarse_shape_b=None) -> np.ndarray:
 
 
 def bds_vote(values, field_ab, field_ba, *, beta: float = 2.0, patch_size: int = 3,
-             channel_axis: int = -1) -> np.ndarray:
+             channel_axis: int = -1, device: str = "cpu") -> np.ndarray:
     """Bidirectional-similarity voting of ``values`` laid on ``b``'s grid onto ``a``'s grid.
 
     G(p) = (w_c * coherence votes + w_b * completeness votes) / (w_c N_c(p) + w_b N_b(p)),
@@ -390,6 +390,8 @@ def bds_vote(values, field_ab, field_ba, *, beta: float = 2.0, patch_size: int =
     values : array, (H_b, W_b), (H_b, W_b, K), or (K, H_b, W_b) with channel_axis=0
         An image or a feature map of ``b``.
     field_ab, field_ba : Field or int arrays (H_a, W_a, 2) and (H_b, W_b, 2)
+    device : {'cpu', 'cuda'}
+        Where the votes are counted (the same per-pixel body, csrc/nnf/nnf_kernel.h).
 
     Returns
     -------
@@ -415,7 +417,8 @@ def bds_vote(values, field_ab, field_ba, *, beta: float = 2.0, patch_size: int =
         raise InputError(f"field_ab has shape {fab.shape}; expected (H_a, W_a, 2)")
     if beta < 0:
         raise InputError(f"beta must be >= 0, got {beta!r}")
-    out = _C.bds_vote(v, np.ascontiguousarray(fab, dtype=np.int32),
+    kernels = _native.check_device(device, "bds_vote")
+    out = kernels.bds_vote(v, np.ascontiguousarray(fab, dtype=np.int32),
                       np.ascontiguousarray(fba, dtype=np.int32), _half(patch_size), float(beta))
     if gray:
         return out[..., 0]

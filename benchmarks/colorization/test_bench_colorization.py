@@ -11,8 +11,8 @@ from skimage.transform import resize
 
 from transfer import features, nnf
 from transfer.colorization.methods import colorize
-from transfer.colorization.exemplar import exemplar
-from transfer.neural.affine import wls_smooth
+from transfer.colorization.exemplar import exemplar, propagate
+from transfer.colorization.gray import gray_lightness
 from transfer.color import gray_of
 from transfer.neural.scale import reference_scale
 
@@ -71,12 +71,14 @@ def test_stage_features(benchmark, images):
         lambda: (net.features(g3, (5, 4, 3, 2)), net.features(ref, (5, 4, 3, 2))))
 
 
-def test_stage_propagation(benchmark, images):
+@pytest.mark.parametrize("solver", ["cg", "multigrid"])
+def test_stage_propagation(benchmark, images, solver):
     gray, _ = images
     ab = np.random.default_rng(0).normal(0, 20, (512, 512, 2)).astype(np.float32)
     conf = np.random.default_rng(1).random((512, 512)).astype(np.float32)
-    run(benchmark, "colorize-512-stages", "edge-aware propagation of ab (512x512, 200 CG iterations)",
-        lambda: wls_smooth(ab, gray / 255.0, lam=PROPAGATION, data_weight=conf, iterations=200))
+    what = "200 CG steps" if solver == "cg" else "multigrid CG to 1e-5"
+    run(benchmark, "colorize-512-stages", f"edge-aware propagation of ab (512x512, {what})",
+        lambda: propagate(gray_lightness(gray.astype(np.float32) / 255), ab, conf, PROPAGATION, solver=solver))
 
 
 def test_stage_patchmatch(benchmark, images):

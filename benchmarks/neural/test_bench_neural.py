@@ -87,13 +87,19 @@ def test_stage_patchmatch(benchmark, level2):
     run(benchmark, "neural-512-stages", "patchmatch both ways (level 2, 256x256x32, cold start)", both)
 
 
-def test_stage_bds_vote(benchmark, level2, images):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_stage_bds_vote(benchmark, level2, images, device):
+    if device == "cuda" and not transfer.cuda_available():
+        pytest.skip("needs a CUDA GPU")
     fs, fr = level2
     f_ab = nnf.patchmatch(fs, fr, radius=32, device="cpu")
     f_ba = nnf.patchmatch(fr, fs, radius=32, device="cpu")
     ref_small = lab_to_unit(np.zeros((256, 256, 3), np.float32))
-    run(benchmark, "neural-512-stages", "BDS voting of colors and features (level 2)",
-        lambda: (nnf.bds_vote(ref_small, f_ab, f_ba), nnf.bds_vote(nnf.normalize(fr), f_ab, f_ba)))
+    features_unit = nnf.normalize(fr)
+    run(benchmark, "neural-512-stages", f"BDS voting of colors and features (level 2, {device}; "
+        "NumPy in and out)",
+        lambda: (nnf.bds_vote(ref_small, f_ab, f_ba, device=device),
+                 nnf.bds_vote(features_unit, f_ab, f_ba, device=device)))
 
 
 @pytest.fixture(scope="module")

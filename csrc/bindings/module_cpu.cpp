@@ -17,7 +17,10 @@
 #include "nnf/nnf.h"
 #include "regrain/regrain.h"
 #include "resample/resample.h"
+#include "affine/affine.h"
+#include "bindings/affine_binding.h"
 #include "bindings/multigrid_binding.h"
+#include "bindings/vote_binding.h"
 #include "solve/multigrid.h"
 #include "solve/pcg.h"
 #include "stats/stats.h"
@@ -110,12 +113,6 @@ transfer::nnf::Maps nnf_maps(const carray<float>& a, const carray<float>& b, int
           half};
 }
 
-void check_field_range(const carray<int32_t>& field, py::ssize_t h, py::ssize_t w) {
-  const int32_t* f = field.data();
-  for (py::ssize_t i = 0; i < field.size(); i += 2)
-    require(f[i] >= 0 && f[i] < h && f[i + 1] >= 0 && f[i + 1] < w, "field points outside its target map");
-}
-
 int* inplace_field(py::array& field, int ha, int wa, const char* name) {
   require(has_dtype<int32_t>(field) && (field.flags() & py::array::c_style) &&
               field.writeable(), std::string(name) + " must be a writable C-contiguous int32 array");
@@ -134,6 +131,7 @@ void check_rotation(const carray<float>& R) {
 }
 
 using transfer::bindings::check_csr;
+using transfer::bindings::check_field_range;
 using transfer::bindings::inplace_double;
 
 // The grid of a component call: grid_shape's, and extra (h, w).
@@ -417,28 +415,8 @@ PYBIND11_MODULE(_C, m) {
      "Patch distances of a field; bf16: on bfloat16 copies of the maps (the kernel PatchMatch's "
      "bf16 path compares candidates with; for tests).");
 
-  m.def("bds_vote", [](const carray<float>& values, const carray<int32_t>& field_ab,
-                       const carray<int32_t>& field_ba, int half, float beta) {
-    require(values.ndim() == 3, "values must have shape (hb, wb, k)");
-    const int hb = static_cast<int>(values.shape(0)), wb = static_cast<int>(values.shape(1));
-    const int k = static_cast<int>(values.shape(2));
-    require(field_ab.ndim() == 3 && field_ab.shape(2) == 2, "field_ab must have shape (ha, wa, 2)");
-    const int ha = static_cast<int>(field_ab.shape(0)), wa = static_cast<int>(field_ab.shape(1));
-    require(field_ba.ndim() == 3 && field_ba.shape(0) == hb && field_ba.shape(1) == wb &&
-                field_ba.shape(2) == 2, "field_ba must have shape (hb, wb, 2)");
-    require(half >= 0 && beta >= 0, "half and beta must be >= 0");
-    check_field_range(field_ab, hb, wb);
-    check_field_range(field_ba, ha, wa);
-    carray<float> out({static_cast<py::ssize_t>(ha), static_cast<py::ssize_t>(wa), static_cast<py::ssize_t>(k)});
-    float* dst = out.mutable_data();
-    {
-      py::gil_scoped_release nogil;
-      transfer::nnf::bds_vote_cpu(values.data(), hb, wb, k, field_ab.data(), ha, wa,
-                                  field_ba.data(), half, beta, dst);
-    }
-    return out;
-  }, py::arg("values"), py::arg("field_ab"), py::arg("field_ba"), py::arg("half"), py::arg("beta"),
-     "Bidirectional-similarity voting of values (hb, wb, k) onto A's grid (ha, wa, k).");
+  transfer::bindings::def_bds_vote(m, &transfer::nnf::bds_vote_cpu);
+  transfer::bindings::def_apply_affine(m, &transfer::affine::apply_affine_cpu);
 
   m.def("regrain_solve_level", [](py::array out, const carray<float>& in, const carray<float>& col,
                                   int iterations, int level, float smoothness) {

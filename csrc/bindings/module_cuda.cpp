@@ -17,7 +17,10 @@
 #include "color/color.h"
 #include "common/cuda_runtime.h"
 #include "histogram/histogram.h"
+#include "affine/affine.h"
+#include "bindings/affine_binding.h"
 #include "bindings/multigrid_binding.h"
+#include "bindings/vote_binding.h"
 #include "nnf/nnf.h"
 #include "solve/multigrid.h"
 #include "solve/multigrid_kernel.h"
@@ -193,6 +196,55 @@ PYBIND11_MODULE(_cuda, m) {
      py::arg("radius"), py::arg("seed"),
      "PatchMatch on device memory (e.g. torch CUDA tensors' data_ptr()): normalised "
      "channel-last float32 maps, int32 field (ha, wa, 2) updated in place, float32 dist.");
+
+  transfer::bindings::def_bds_vote(m, [](const float* values, int hb, int wb, int k, const int* field_ab,
+                                          int ha, int wa, const int* field_ba, int half, float beta,
+                                          float* out) {
+    const size_t na = static_cast<size_t>(ha) * wa, nb = static_cast<size_t>(hb) * wb;
+    DeviceBuffer d_v(nb * k * sizeof(float)), d_ab(2 * na * sizeof(int)), d_ba(2 * nb * sizeof(int));
+    DeviceBuffer d_out(na * k * sizeof(float));
+    tc::copy_to_device(d_v.ptr, values, nb * k * sizeof(float));
+    tc::copy_to_device(d_ab.ptr, field_ab, 2 * na * sizeof(int));
+    tc::copy_to_device(d_ba.ptr, field_ba, 2 * nb * sizeof(int));
+    transfer::nnf::cuda::bds_vote(d_v.as<float>(), hb, wb, k, d_ab.as<int>(), ha, wa, d_ba.as<int>(),
+                                  half, beta, d_out.as<float>());
+    tc::copy_to_host(out, d_out.ptr, na * k * sizeof(float));
+  });
+
+  m.def("bds_vote_ptr", [](std::uintptr_t values, int hb, int wb, int k, std::uintptr_t field_ab,
+                           int ha, int wa, std::uintptr_t field_ba, int half, float beta,
+                           std::uintptr_t out) {
+    require(half >= 0 && beta >= 0, "half and beta must be >= 0");
+    py::gil_scoped_release nogil;
+    transfer::nnf::cuda::bds_vote(reinterpret_cast<const float*>(values), hb, wb, k,
+                                  reinterpret_cast<const int*>(field_ab), ha, wa,
+                                  reinterpret_cast<const int*>(field_ba), half, beta,
+                                  reinterpret_cast<float*>(out));
+  }, py::arg("values"), py::arg("hb"), py::arg("wb"), py::arg("k"), py::arg("field_ab"),
+     py::arg("ha"), py::arg("wa"), py::arg("field_ba"), py::arg("half"), py::arg("beta"),
+     py::arg("out"),
+     "BDS voting on device memory: float32 values (hb, wb, k), int32 fields (ha, wa, 2) and "
+     "(hb, wb, 2) inside their target maps, float32 out (ha, wa, k).");
+
+  transfer::bindings::def_apply_affine(m, [](const float* models, int64_t hm, int64_t wm, const float* src,
+                                              int64_t h, int64_t w, float* out) {
+    const size_t nm = static_cast<size_t>(hm) * wm * 6, n = static_cast<size_t>(h) * w * 3;
+    DeviceBuffer d_m(nm * sizeof(float)), d_src(n * sizeof(float)), d_out(n * sizeof(float));
+    tc::copy_to_device(d_m.ptr, models, nm * sizeof(float));
+    tc::copy_to_device(d_src.ptr, src, n * sizeof(float));
+    transfer::affine::cuda::apply_affine(d_m.as<float>(), hm, wm, d_src.as<float>(), h, w, d_out.as<float>());
+    tc::copy_to_host(out, d_out.ptr, n * sizeof(float));
+  });
+
+  m.def("apply_affine_ptr", [](std::uintptr_t models, int64_t hm, int64_t wm, std::uintptr_t src,
+                               int64_t h, int64_t w, std::uintptr_t out) {
+    py::gil_scoped_release nogil;
+    transfer::affine::cuda::apply_affine(reinterpret_cast<const float*>(models), hm, wm,
+                                         reinterpret_cast<const float*>(src), h, w,
+                                         reinterpret_cast<float*>(out));
+  }, py::arg("models"), py::arg("hm"), py::arg("wm"), py::arg("src"), py::arg("h"), py::arg("w"),
+     py::arg("out"),
+     "apply_affine on device memory: float32 models (hm, wm, 6), src and out (h, w, 3).");
 
   m.def("histogram", [](const carray<float>& x, int bins, const std::vector<double>& lo,
                         const std::vector<double>& hi) {

@@ -29,13 +29,20 @@ void field_distances_cpu(const Maps& m, const int* field, float* dist, bool bf16
 
 // Bidirectional-similarity voting of B's values (hb, wb, k) onto A's grid (ha, wa, k):
 // coherence votes through field_ab (ha, wa, 2) weighted 1 / |A|, completeness votes through
-// field_ba (hb, wb, 2) weighted beta / |B|. Deterministic for any thread count.
+// field_ba (hb, wb, 2) weighted beta / |B| (bds_vote_px at every pixel). Deterministic for any
+// thread count, and the same on both devices.
 void bds_vote_cpu(const float* values, int hb, int wb, int k, const int* field_ab, int ha, int wa,
                   const int* field_ba, int half, float beta, float* out);
+
+// B's pixels ordered by their match in A, stably: order (hb wb), and start (ha wa + 1), where
+// each match's run of order begins (completeness_votes_px's index).
+void matches_by_target(const int* field_ba, int64_t nb, int ha, int wa, int* order, int* start);
 
 namespace cuda {
 void patchmatch(const Maps& m, int* field, float* dist, int iterations, int radius, uint64_t seed);
 void field_distances(const Maps& m, const int* field, float* dist);
+void bds_vote(const float* values, int hb, int wb, int k, const int* field_ab, int ha, int wa,
+              const int* field_ba, int half, float beta, float* out);
 }  // namespace cuda
 
 }  // namespace transfer::nnf

@@ -176,56 +176,31 @@ int64_t patchmatch_cpu(const Maps& m, int* field, float* dist, int iterations, i
   return total;
 }
 
+void matches_by_target(const int* field_ba, int64_t nb, int ha, int wa, int* order, int* start) {
+  const int64_t na = static_cast<int64_t>(ha) * wa;
+  std::fill(start, start + na + 1, 0);
+  for (int64_t r = 0; r < nb; ++r) ++start[static_cast<int64_t>(field_ba[2 * r]) * wa + field_ba[2 * r + 1] + 1];
+  for (int64_t s = 0; s < na; ++s) start[s + 1] += start[s];
+  std::vector<int> next(start, start + na);
+  for (int64_t r = 0; r < nb; ++r)
+    order[next[static_cast<int64_t>(field_ba[2 * r]) * wa + field_ba[2 * r + 1]]++] = static_cast<int>(r);
+}
+
 void bds_vote_cpu(const float* values, int hb, int wb, int k, const int* field_ab, int ha, int wa,
                   const int* field_ba, int half, float beta, float* out) {
   const int64_t na = static_cast<int64_t>(ha) * wa, nb = static_cast<int64_t>(hb) * wb;
-  std::vector<float> coherence(na * k, 0.0f), completeness(na * k, 0.0f);
-  std::vector<int> n_coherence(na), n_completeness(na, 0);
-  parallel_for(ha, [&](int64_t y) {
-    for (int x = 0; x < wa; ++x) {
-      const int64_t p = y * wa + x;
-      n_coherence[p] = coherence_votes_px(values, hb, wb, k, field_ab, ha, wa, half,
-                                          static_cast<int>(y), x, &coherence[p * k]);
-    }
-  });
-  // Completeness scatters votes from B onto A. Threads split the channels, not the pixels,
-  // so every sum is accumulated in the same order whatever the thread count.
-  auto scatter = [&](int k0, int k1, bool count) {
-    for (int64_t r = 0; r < nb; ++r) {
-      const int ry = static_cast<int>(r / wb), rx = static_cast<int>(r % wb);
-      const int sy = field_ba[2 * r], sx = field_ba[2 * r + 1];
-      for (int dy = -half; dy <= half; ++dy) {
-        const int ty = sy + dy, vy = ry + dy;
-        if (ty < 0 || ty >= ha || vy < 0 || vy >= hb) continue;
-        for (int dx = -half; dx <= half; ++dx) {
-          const int tx = sx + dx, vx = rx + dx;
-          if (tx < 0 || tx >= wa || vx < 0 || vx >= wb) continue;
-          const int64_t t = static_cast<int64_t>(ty) * wa + tx;
-          const float* v = values + (static_cast<int64_t>(vy) * wb + vx) * k;
-          for (int j = k0; j < k1; ++j) completeness[t * k + j] += v[j];
-          if (count) ++n_completeness[t];
-        }
-      }
-    }
-  };
-  const int blocks = std::min(k, std::max(1, num_threads()));
-  parallel_for(blocks + 1, [&](int64_t i) {
-    if (i == blocks)
-      scatter(0, 0, true);
-    else
-      scatter(static_cast<int>(i * k / blocks), static_cast<int>((i + 1) * k / blocks), false);
-  });
   const float wc = 1.0f / static_cast<float>(na), wbeta = beta / static_cast<float>(nb);
-  parallel_for(na, [&](int64_t p) {
-    const float den = wc * n_coherence[p] + wbeta * n_completeness[p];
-    for (int j = 0; j < k; ++j) {
-      if (den > 0.0f) {
-        out[p * k + j] = (wc * coherence[p * k + j] + wbeta * completeness[p * k + j]) / den;
-      } else {  // no vote lands here: take the value at the pixel's own match
-        const int64_t q = static_cast<int64_t>(field_ab[2 * p]) * wb + field_ab[2 * p + 1];
-        out[p * k + j] = values[q * k + j];
-      }
-    }
+  std::vector<int> order, start;
+  if (wbeta > 0.0f) {  // completeness_votes_px's index
+    order.resize(nb);
+    start.resize(na + 1);
+    matches_by_target(field_ba, nb, ha, wa, order.data(), start.data());
+  }
+  std::vector<float> scratch(na * k);
+  parallel_for(ha, [&](int64_t y) {
+    for (int x = 0; x < wa; ++x)
+      bds_vote_px(values, hb, wb, k, field_ab, ha, wa, order.data(), start.data(), half, wc, wbeta,
+                  static_cast<int>(y), x, scratch.data(), out);
   });
 }
 

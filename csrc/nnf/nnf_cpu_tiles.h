@@ -91,8 +91,10 @@ TRANSFER_CLONES static int64_t propagate_tile(const CpuMaps& m, State cur, State
         propagation_candidates(m, cur.field, cur.stamp, step, prev_pass, y, x, c);
       },
       [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
-        return propagate_px(m, cur.field, cur.dist, cur.stamp, c, pass, y, x, next.field,
-                            next.dist, next.stamp);
+        SerialEvaluator evaluate;
+        propagate_px(m, cur.field, cur.dist, cur.stamp, c, pass, y, x, next.field, next.dist,
+                     next.stamp, evaluate);
+        return evaluate.pairs;
       });
 }
 
@@ -105,7 +107,9 @@ TRANSFER_CLONES static int64_t random_search_tile(const CpuMaps& m, State s, int
         random_candidates(m, s.field, radius, seed, iteration, y, x, c);
       },
       [&](int y, int x, const Candidates& c) TRANSFER_FORCE_INLINE {
-        return random_search_px(m, s.field, s.dist, s.stamp, c, pass, y, x);
+        SerialEvaluator evaluate;
+        random_search_px(m, s.field, s.dist, s.stamp, c, pass, y, x, evaluate);
+        return evaluate.pairs;
       });
 }
 

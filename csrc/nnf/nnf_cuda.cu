@@ -1,5 +1,8 @@
 #include <utility>
 
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_scan.cuh>
+
 #include "common/cuda_check.h"
 #include "nnf/nnf.h"
 
@@ -70,21 +73,27 @@ __device__ float patch_distance_group(const Maps& m, int ay, int ax, int by, int
   }
 }
 
-// evaluate_candidates, one candidate after the other, by the half-warp.
-__device__ bool evaluate_group(const Maps& m, int y, int x, const Candidates& c, int* by, int* bx,
-                               float* best, Group g) {
-  bool changed = false;
-  for (int k = 0; k < c.n; ++k) {
-    if (c.cy[k] == *by && c.cx[k] == *bx) continue;
-    const float d = patch_distance_group(m, y, x, c.cy[k], c.cx[k], *best, g);
-    if (!(d < *best)) continue;
-    *best = d;
-    *by = c.cy[k];
-    *bx = c.cx[k];
-    changed = true;
+// evaluate_candidates, one candidate after the other, by the half-warp; lane 0 writes.
+struct GroupEvaluator {
+  Group g;
+
+  __device__ bool operator()(const Maps& m, int y, int x, const Candidates& c, int* by, int* bx,
+                             float* best) const {
+    bool changed = false;
+    for (int k = 0; k < c.n; ++k) {
+      if (c.cy[k] == *by && c.cx[k] == *bx) continue;
+      const float d = patch_distance_group(m, y, x, c.cy[k], c.cx[k], *best, g);
+      if (!(d < *best)) continue;
+      *best = d;
+      *by = c.cy[k];
+      *bx = c.cx[k];
+      changed = true;
+    }
+    return changed;
   }
-  return changed;
-}
+  __device__ bool writes() const { return g.lane == 0; }
+  __device__ void before_write() const { __syncwarp(g.mask); }
+};
 
 __global__ void distances_kernel(Maps m, const int* field, float* dist) {
   const Group g = this_group();
@@ -100,47 +109,106 @@ __global__ void distances_kernel(Maps m, const int* field, float* dist) {
 __global__ void propagate_kernel(Maps m, const int* cur, const float* cur_dist, const int* stamp,
                                  int step, int pass, int prev_pass, int* next, float* next_dist,
                                  int* next_stamp) {
-  const Group g = this_group();
+  GroupEvaluator evaluate{this_group()};
   const long long n = static_cast<long long>(m.ha) * m.wa;
   for (long long p = first_pixel(); p < n; p += pixel_stride()) {
     const int y = static_cast<int>(p / m.wa), x = static_cast<int>(p % m.wa);
     Candidates c;
     propagation_candidates(m, cur, stamp, step, prev_pass, y, x, &c);
-    int by = cur[2 * p], bx = cur[2 * p + 1];
-    float best = cur_dist[p];
-    const bool changed = evaluate_group(m, y, x, c, &by, &bx, &best, g);
-    if (g.lane == 0) {
-      next[2 * p] = by;
-      next[2 * p + 1] = bx;
-      next_dist[p] = best;
-      next_stamp[p] = changed ? pass : stamp[p];
-    }
+    propagate_px(m, cur, cur_dist, stamp, c, pass, y, x, next, next_dist, next_stamp, evaluate);
   }
 }
 
 // random_search_px by the half-warp (in place: pixel p's own entries only).
 __global__ void random_search_kernel(Maps m, int* field, float* dist, int* stamp, int radius,
                                      unsigned long long seed, unsigned int iteration, int pass) {
-  const Group g = this_group();
+  GroupEvaluator evaluate{this_group()};
   const long long n = static_cast<long long>(m.ha) * m.wa;
   for (long long p = first_pixel(); p < n; p += pixel_stride()) {
     const int y = static_cast<int>(p / m.wa), x = static_cast<int>(p % m.wa);
     Candidates c;
     random_candidates(m, field, radius, seed, iteration, y, x, &c);
-    int by = field[2 * p], bx = field[2 * p + 1];
-    float best = dist[p];
-    const bool changed = evaluate_group(m, y, x, c, &by, &bx, &best, g);
-    __syncwarp(g.mask);  // every lane has read pixel p's entries before lane 0 writes them
-    if (g.lane == 0) {
-      field[2 * p] = by;
-      field[2 * p + 1] = bx;
-      dist[p] = best;
-      if (changed) stamp[p] = pass;
-    }
+    random_search_px(m, field, dist, stamp, c, pass, y, x, evaluate);
   }
 }
 
+// Each pixel r of B: its match's index in A (the sort key) and how many share that match.
+__global__ void match_keys_kernel(const int* field_ba, long long nb, int wa, int* keys, int* ids,
+                                  int* counts) {
+  TRANSFER_GRID_STRIDE(r, nb) {
+    const int s = field_ba[2 * r] * wa + field_ba[2 * r + 1];
+    keys[r] = s;
+    ids[r] = static_cast<int>(r);
+    atomicAdd(&counts[s + 1], 1);  // integer: the same counts in any order
+  }
+}
+
+__global__ void vote_kernel(const float* values, int hb, int wb, int k, const int* field_ab, int ha,
+                            int wa, const int* order, const int* start, int half, float wc,
+                            float wbeta, float* scratch, float* out) {
+  TRANSFER_GRID_STRIDE(p, static_cast<long long>(ha) * wa) {
+    bds_vote_px(values, hb, wb, k, field_ab, ha, wa, order, start, half, wc, wbeta,
+                static_cast<int>(p / wa), static_cast<int>(p % wa), scratch, out);
+  }
+}
+
+int key_bits(long long n) {  // bits of the largest key, n - 1
+  int bits = 1;
+  while (bits < 31 && (1LL << bits) < n) ++bits;
+  return bits;
+}
+
 }  // namespace
+
+void bds_vote(const float* values, int hb, int wb, int k, const int* field_ab, int ha, int wa,
+              const int* field_ba, int half, float beta, float* out) {
+  const long long na = static_cast<long long>(ha) * wa, nb = static_cast<long long>(hb) * wb;
+  const float wc = 1.0f / static_cast<float>(na), wbeta = beta / static_cast<float>(nb);
+  // completeness_votes_px's index, by a stable radix sort of B's pixels on their match
+  // (the same order as matches_by_target's counting sort), and the scratch sums
+  const bool complete = wbeta > 0.0f;
+  const long long ints = complete ? 4 * nb + 2 * (na + 1) : 0;
+  size_t scan_bytes = 0, sort_bytes = 0;
+  int bits = key_bits(na);
+  if (complete) {
+    TRANSFER_CUDA_CHECK(cub::DeviceScan::InclusiveSum(nullptr, scan_bytes, static_cast<int*>(nullptr),
+                                                      static_cast<int*>(nullptr), static_cast<int>(na + 1)));
+    TRANSFER_CUDA_CHECK(cub::DeviceRadixSort::SortPairs(
+        nullptr, sort_bytes, static_cast<const int*>(nullptr), static_cast<int*>(nullptr),
+        static_cast<const int*>(nullptr), static_cast<int*>(nullptr), static_cast<int>(nb), 0, bits));
+  }
+  const size_t temp_bytes = ((scan_bytes > sort_bytes ? scan_bytes : sort_bytes) + 255) / 256 * 256;
+  void* buffer = nullptr;  // cub's temporaries first, where cudaMalloc's alignment holds
+  TRANSFER_CUDA_CHECK(cudaMalloc(&buffer, temp_bytes + na * k * sizeof(float) + ints * sizeof(int)));
+  void* temp = buffer;
+  float* scratch = reinterpret_cast<float*>(static_cast<char*>(buffer) + temp_bytes);
+  int* keys = reinterpret_cast<int*>(scratch + na * k);
+  int* ids = keys + nb;
+  int* sorted_keys = ids + nb;
+  int* order = sorted_keys + nb;
+  int* counts = order + nb;
+  int* start = counts + (na + 1);
+  cudaError_t err = cudaSuccess;
+  if (complete) {
+    err = cudaMemset(counts, 0, (na + 1) * sizeof(int));
+    if (err == cudaSuccess) {
+      match_keys_kernel<<<grid_size(nb), kThreads>>>(field_ba, nb, wa, keys, ids, counts);
+      err = cub::DeviceScan::InclusiveSum(temp, scan_bytes, counts, start, static_cast<int>(na + 1));
+    }
+    if (err == cudaSuccess)
+      err = cub::DeviceRadixSort::SortPairs(temp, sort_bytes, keys, sorted_keys, ids, order,
+                                            static_cast<int>(nb), 0, bits);
+  }
+  if (err == cudaSuccess) {
+    vote_kernel<<<grid_size(na), kThreads>>>(values, hb, wb, k, field_ab, ha, wa,
+                                             complete ? order : nullptr, complete ? start : nullptr,
+                                             half, wc, wbeta, scratch, out);
+    err = cudaGetLastError();
+  }
+  if (err == cudaSuccess) err = cudaDeviceSynchronize();
+  cudaFree(buffer);
+  TRANSFER_CUDA_CHECK(err);
+}
 
 void field_distances(const Maps& m, const int* field, float* dist) {
   const long long n = static_cast<long long>(m.ha) * m.wa;

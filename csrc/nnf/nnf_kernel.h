@@ -395,22 +395,37 @@ TRANSFER_HD void propagation_candidates(const M& m, const int* cur, const int* s
   }
 }
 
+// A pixel's candidates are scored by an evaluator: SerialEvaluator on the CPU, a thread per
+// pixel (evaluate_candidates, in batches); on the GPU a half-warp per pixel (nnf_cuda.cu).
+// Whatever scores them, the steps below decide and write the same: the evaluator says which
+// of its threads writes the pixel's entries, and lets them all finish reading first.
+struct SerialEvaluator {
+  int pairs = 0;  // pixel pairs whose features were multiplied: the work done
+
+  template <class M>
+  TRANSFER_HD bool operator()(const M& m, int y, int x, const Candidates& c, int* by, int* bx,
+                              float* best) {
+    return evaluate_candidates(m, y, x, c, by, bx, best, &pairs);
+  }
+  TRANSFER_HD bool writes() const { return true; }
+  TRANSFER_HD void before_write() const {}
+};
+
 // The propagation candidates compete with the current match. Reads `cur`, writes `next`
-// (double-buffered: independent of the order of the pixels). Returns the number of pixel
-// pairs whose features were multiplied (the work done).
-template <class M>
-TRANSFER_HD int propagate_px(const M& m, const int* cur, const float* cur_dist,
-                             const int* stamp, const Candidates& c, int pass, int y, int x,
-                             int* next, float* next_dist, int* next_stamp) {
+// (double-buffered: independent of the order of the pixels).
+template <class M, class Evaluator>
+TRANSFER_HD void propagate_px(const M& m, const int* cur, const float* cur_dist,
+                              const int* stamp, const Candidates& c, int pass, int y, int x,
+                              int* next, float* next_dist, int* next_stamp, Evaluator& evaluate) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
-  int by = cur[2 * p], bx = cur[2 * p + 1], pairs = 0;
+  int by = cur[2 * p], bx = cur[2 * p + 1];
   float best = cur_dist[p];
-  const bool changed = evaluate_candidates(m, y, x, c, &by, &bx, &best, &pairs);
+  const bool changed = evaluate(m, y, x, c, &by, &bx, &best);
+  if (!evaluate.writes()) return;
   next[2 * p] = by;
   next[2 * p + 1] = bx;
   next_dist[p] = best;
   next_stamp[p] = changed ? pass : stamp[p];
-  return pairs;
 }
 
 // Random search at pixel (y, x), as in Barnes et al. 2009: candidates drawn uniformly in
@@ -429,18 +444,21 @@ TRANSFER_HD void random_candidates(const M& m, const int* field, int radius, uin
 }
 
 // The random candidates compete with the current match; reads and writes only pixel p's own
-// entries. Returns the number of pixel pairs whose features were multiplied.
-template <class M>
-TRANSFER_HD int random_search_px(const M& m, int* field, float* dist, int* stamp,
-                                 const Candidates& c, int pass, int y, int x) {
+// entries (in place).
+template <class M, class Evaluator>
+TRANSFER_HD void random_search_px(const M& m, int* field, float* dist, int* stamp,
+                                  const Candidates& c, int pass, int y, int x,
+                                  Evaluator& evaluate) {
   const int64_t p = static_cast<int64_t>(y) * m.wa + x;
-  int by = field[2 * p], bx = field[2 * p + 1], pairs = 0;
+  int by = field[2 * p], bx = field[2 * p + 1];
   float best = dist[p];
-  if (evaluate_candidates(m, y, x, c, &by, &bx, &best, &pairs)) stamp[p] = pass;
+  const bool changed = evaluate(m, y, x, c, &by, &bx, &best);
+  evaluate.before_write();
+  if (!evaluate.writes()) return;
+  if (changed) stamp[p] = pass;
   field[2 * p] = by;
   field[2 * p + 1] = bx;
   dist[p] = best;
-  return pairs;
 }
 
 // Coherence half of BDS voting at target pixel (y, x) of A: each pixel p' of A in the patch
@@ -464,6 +482,59 @@ TRANSFER_HD int coherence_votes_px(const float* values, int hb, int wb, int k, c
     }
   }
   return count;
+}
+
+
+// Completeness half of BDS voting at target pixel (y, x) of A, as a gather: each pixel r of B
+// whose match s lies in the patch around (y, x) votes B's value at r + (y, x) - s. `order`
+// lists B's pixels by their match (a stable sort: increasing r for each match), and
+// start[s] .. start[s + 1] is match s's run of it. Adds the votes to sum[0..k) and returns
+// their number.
+TRANSFER_HD int completeness_votes_px(const float* values, int hb, int wb, int k, const int* order,
+                                      const int* start, int ha, int wa, int half, int y, int x,
+                                      float* sum) {
+  int count = 0;
+  for (int dy = -half; dy <= half; ++dy) {
+    const int sy = y - dy;
+    if (sy < 0 || sy >= ha) continue;
+    for (int dx = -half; dx <= half; ++dx) {
+      const int sx = x - dx;
+      if (sx < 0 || sx >= wa) continue;
+      const int64_t s = static_cast<int64_t>(sy) * wa + sx;
+      for (int i = start[s]; i < start[s + 1]; ++i) {
+        const int vy = order[i] / wb + dy, vx = order[i] % wb + dx;
+        if (vy < 0 || vy >= hb || vx < 0 || vx >= wb) continue;
+        const float* v = values + (static_cast<int64_t>(vy) * wb + vx) * k;
+        for (int j = 0; j < k; ++j) sum[j] += v[j];
+        ++count;
+      }
+    }
+  }
+  return count;
+}
+
+// BDS voting at pixel (y, x) of A: the coherence votes (weight wc each) and the completeness
+// votes (wbeta each; none gathered when wbeta is 0) averaged; where no vote lands, the value at
+// the pixel's own match. out (ha, wa, k) holds the coherence sums on the way, scratch (ha, wa,
+// k) the completeness sums.
+TRANSFER_HD void bds_vote_px(const float* values, int hb, int wb, int k, const int* field_ab,
+                             int ha, int wa, const int* order, const int* start, int half, float wc,
+                             float wbeta, int y, int x, float* scratch, float* out) {
+  const int64_t p = static_cast<int64_t>(y) * wa + x;
+  float* coherence = out + p * k;
+  float* completeness = scratch + p * k;
+  for (int j = 0; j < k; ++j) coherence[j] = completeness[j] = 0.0f;
+  const int nc = coherence_votes_px(values, hb, wb, k, field_ab, ha, wa, half, y, x, coherence);
+  const int nd = wbeta > 0.0f ? completeness_votes_px(values, hb, wb, k, order, start, ha, wa, half,
+                                                      y, x, completeness)
+                              : 0;
+  const float den = wc * nc + wbeta * nd;
+  if (den > 0.0f) {
+    for (int j = 0; j < k; ++j) coherence[j] = (wc * coherence[j] + wbeta * completeness[j]) / den;
+  } else {
+    const float* v = values + (static_cast<int64_t>(field_ab[2 * p]) * wb + field_ab[2 * p + 1]) * k;
+    for (int j = 0; j < k; ++j) coherence[j] = v[j];
+  }
 }
 
 }  // namespace transfer::TRANSFER_NNF_NAMESPACE

@@ -25,7 +25,7 @@ from .._native import _C, device_option
 from ..color import gray3, srgb_to_lab
 from ..errors import InputError
 from ..image import check_count, check_seed, check_weight
-from ..neural.affine import wls_smooth
+from ..neural.affine import check_solver, wls_smooth
 from ..neural.clusters import kmeans_classes
 from ..neural.labels import potts_labels
 from ..neural.scale import check_ref_scale, match_confidence, scale_references
@@ -33,13 +33,16 @@ from ..progress import progress_bar
 from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius
 from .gray import MAX_CLASSES, color_refs, compose, finish_gray, gray_input, gray_lightness
 
+#: solver='multigrid': the propagation solved to this relative residual.
+PROPAGATION_TOL = 1e-5
+
 
 def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2), beta: float = 2.0,
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, passes: int | None = None,
              center: bool | None = None, classifier: float = 0.3, seed: int = 0,
-             device: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
-             progress=None, backend: str | None = None) -> np.ndarray:
+             device: str = "auto", weights=None, max_size: int = 1024, solver: str = "cg",
+             report: dict | None = None, progress=None, backend: str | None = None) -> np.ndarray:
     """Colorize a gray image from color references through deep correspondences: the
     references' colors warped onto the target by coarse-to-fine PatchMatch on deep features,
     joined by the colors of a classifier trained on the references, and propagated along the
@@ -77,6 +80,9 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
         Weight of the classifier's colors beside the matches' (0 turns it off).
     seed, device, weights, max_size : as :func:`transfer.neural_transfer` (``backend``: the
         old name of ``device``, deprecated)
+    solver : {'cg', 'multigrid'}
+        The propagation's solve: 'cg' (default), 200 Jacobi-preconditioned conjugate-gradient
+        steps; 'multigrid', to convergence by multigrid-preconditioned conjugate gradient.
     report : dict, optional
         Filled with "warped" (the references' colors on the target), "confidence",
         "classified" (the classifier's colors, when used), "ref_scales" and, with several
@@ -88,7 +94,8 @@ def exemplar(gray, refs, *, backbone: str = "effnet-lite0", levels=(5, 4, 3, 2),
                           propagation=propagation, seed=seed, device=device, backend=backend, weights=weights,
                           max_size=max_size, report=report, fusion=fusion,
                           reference_prior=reference_prior, ref_scale=ref_scale, context=context,
-                          passes=passes, center=center, classifier=classifier, progress=progress)
+                          passes=passes, center=center, classifier=classifier, solver=solver,
+                          progress=progress)
 
 
 def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
@@ -96,8 +103,8 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
              propagation: float = 0.01, fusion: str = "annealed", reference_prior: float = 0.5,
              ref_scale="auto", context: float = 0.0, passes: int | None = None,
              center: bool | None = None, classifier: float = 0.3, seed: int = 0,
-             device: str = "auto", weights=None, max_size: int = 1024, report: dict | None = None,
-             progress=None, backend: str | None = None) -> np.ndarray:
+             device: str = "auto", weights=None, max_size: int = 1024, solver: str = "cg",
+             report: dict | None = None, progress=None, backend: str | None = None) -> np.ndarray:
     """Exemplar colorization with semantic priors (after SPColor): the deep features of the
     target and the references are clustered jointly into ``classes`` pseudo-classes
     (k-means on the coarsest level, in the first pass), and matches are confined to the same
@@ -113,7 +120,7 @@ def semantic(gray, refs, *, classes: int = 8, class_map: dict | None = None,
                           max_size=max_size, report=report, classes=int(classes),
                           class_map=class_map, fusion=fusion, reference_prior=reference_prior,
                           ref_scale=ref_scale, context=context, passes=passes, center=center,
-                          classifier=classifier, progress=progress)
+                          classifier=classifier, solver=solver, progress=progress)
 
 
 def check_class_map(class_map, classes: int) -> dict:
@@ -250,6 +257,7 @@ class Options:
     passes: int = 2
     center: bool = True
     classifier: float = 0.3
+    solver: str = "cg"
 
     @classmethod
     def checked(cls, *, passes=None, center=None, **given) -> "Options":
@@ -266,6 +274,7 @@ class Options:
         given["seed"] = check_seed(given["seed"])
         check_ref_scale(given.get("ref_scale", "auto"))
         given["levels"] = features.check_levels(given["levels"])
+        check_solver(given.get("solver", "cg"))
         return cls(passes=passes, center=center, **given)
 
 
@@ -340,7 +349,8 @@ def colorize_pass(ex: Exemplars, target, ref_images, options: Options, *, final:
         data_ab, data_weight = with_classifier(ex, tgt_feats, ref_feats, light_level, ab_level,
                                                confidence, absent, options, report)
     _tick(bar)
-    out = propagate(ex.lightness if final else ex.light_work, data_ab, data_weight, options.propagation)
+    out = propagate(ex.lightness if final else ex.light_work, data_ab, data_weight, options.propagation,
+                    solver=options.solver)
     _tick(bar)
     if report is not None:
         report.update(warped=compose(ex.light_work, ab_level), confidence=confidence, labels=labels)
@@ -463,12 +473,17 @@ def with_classifier(ex: Exemplars, tgt_feats, ref_feats, light_level, ab_level, 
     return data_ab, data_weight
 
 
-def propagate(light: np.ndarray, data_ab, data_weight, propagation: float) -> np.ndarray:
+def propagate(light: np.ndarray, data_ab, data_weight, propagation: float, *,
+              solver: str = "cg") -> np.ndarray:
     """Edge-aware propagation of the chroma (colorization by optimisation) on the lightness
     ``light`` (its size: the result's), trusting each pixel by ``data_weight``; float RGB."""
     out_h, out_w = light.shape
     ab_out = _C.resize_bilinear(np.ascontiguousarray(data_ab, dtype=np.float32), out_h, out_w)
     conf_out = _C.resize_bilinear(np.ascontiguousarray(data_weight[..., None], dtype=np.float32),
                                   out_h, out_w)[..., 0]
-    ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, iterations=200)
+    if solver == "multigrid":
+        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out,
+                            solver="multigrid", tol=PROPAGATION_TOL, iterations=100)
+    else:
+        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, iterations=200)
     return compose(light, ab_out)

@@ -32,6 +32,21 @@ def unit_to_lab(unit: np.ndarray) -> np.ndarray:
     return out
 
 
+def apply_affine(models, src_rgb: np.ndarray, *, device: str = "cpu") -> np.ndarray:
+    """The color models ``models`` = (a, b), each (h, w, 3) on any grid, applied to the float
+    sRGB image ``src_rgb`` (H, W, 3): a and b sampled bilinearly at each pixel, the result
+    a x Lab + b in the models' space (:func:`lab_to_unit`), clipped, as float sRGB (H, W, 3).
+    One pass (csrc/affine/affine_kernel.h), with no full-size copy of the models."""
+    from .._native import check_device
+
+    a, b = models
+    if a.shape != b.shape or a.ndim != 3 or a.shape[2] != 3:
+        raise InputError(f"apply_affine: a {a.shape} and b {b.shape} must both be (h, w, 3)")
+    kernels = check_device(device, "apply_affine")
+    return kernels.apply_affine(np.concatenate([a, b], axis=2, dtype=np.float32),
+                                np.ascontiguousarray(src_rgb, dtype=np.float32))
+
+
 def box_affine(src: np.ndarray, guide: np.ndarray, *, radius: int = 1, eps: float = 1e-4,
                max_gain: float = 4.0):
     """Warm start of the solve from box statistics over (2 radius + 1)^2 windows:

@@ -31,7 +31,7 @@ from ..progress import progress_bar
 from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius, working_shape
 from ..shot import chain
 from . import spread
-from .affine import check_solver, lab_to_unit, local_affine, unit_to_lab, wls_smooth
+from .affine import apply_affine, check_solver, lab_to_unit, local_affine, unit_to_lab, wls_smooth
 from .clusters import kmeans_classes
 from .frames import Frame, carry_over, check_previous
 from .labels import potts_labels
@@ -242,7 +242,7 @@ def transfer_frame(src, refs, options: Options, *, previous=None, temporal: floa
     models = state.models_full
     height, width = work.src_rgb.shape[:2]
     if (height, width) != s.rgb.shape[:2]:  # the smooth models, applied at full resolution
-        current = apply_models(models, unit_lab(s.rgb))
+        current = apply_affine(models, s.rgb)
     if report is not None:
         report["result"] = current
         report["warm_start"] = bool(state.warm)
@@ -305,7 +305,7 @@ def transfer_level(work: Working, state: Level, level: int, current, options: Op
             if report is not None:
                 report["temporal"] = share
     state.models_full = models
-    current = apply_models(models, work.src_unit)
+    current = apply_affine(models, work.src_rgb)
     if report is not None:
         report.setdefault("levels", []).append({
             "level": level, "guide": unit_rgb(np.clip(guide, 0, 1)), "confidence": confidence,
@@ -402,15 +402,6 @@ def smooth_models(models, src_unit, nu: float, level: int):
     smooth = wls_smooth(np.concatenate([a, b], axis=2), src_unit[..., 0], lam=lam,
                         data_weight=data_weight, iterations=100)
     return smooth[..., :3], smooth[..., 3:]
-
-
-def apply_models(models, src_unit) -> np.ndarray:
-    """The color models applied to the source (Lab in [0, 1]): float sRGB."""
-    a, b = models
-    if a.shape[:2] != src_unit.shape[:2]:
-        a = _C.resize_bilinear(np.ascontiguousarray(a), *src_unit.shape[:2])
-        b = _C.resize_bilinear(np.ascontiguousarray(b), *src_unit.shape[:2])
-    return unit_rgb(np.clip(a * src_unit + b, 0, 1))
 
 
 def neural_frames(frames, refs, *, temporal: float = 0.9, ref_scale="auto", **options):
