@@ -2,9 +2,10 @@
 # On a machine with a CUDA GPU (not CI's): build with the CUDA module forced, run the whole
 # test suite (the CUDA tests run instead of skipping, and `device="auto"` puts the deep
 # methods' PatchMatch on the GPU), the NNF benchmark with its CUDA entries, the converged
-# solves of the affine models and the WLS (multigrid on CPU and GPU), BDS voting on both, and the README
-# demo on the GPU. Uses the Python it is given (PYTHON, default python3) as it is: no venv,
-# no downloads. Results go to OUT_DIR (default out/gpu).
+# solves of the affine models and the WLS (multigrid on CPU and GPU), BDS voting and the
+# models' application at 4K on both, and the README demo on the GPU. Uses the Python it is
+# given (PYTHON, default python3) as it is: no venv, no downloads. Results go to OUT_DIR
+# (default out/gpu).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -29,8 +30,8 @@ echo "== NNF benchmark"
 "$PY" -m pytest benchmarks/nnf -q -p no:cacheprovider --benchmark-json="$OUT_DIR/nnf.json" >"$OUT_DIR/nnf.log" 2>&1 || status=1
 "$PY" benchmarks/summarize.py "$OUT_DIR/nnf.json" || tail -20 "$OUT_DIR/nnf.log"
 
-echo "== converged solves (multigrid on the CPU and on the GPU), BDS voting on both"
-"$PY" -m pytest benchmarks/neural -k "converged or bds_vote" -q -p no:cacheprovider --benchmark-json="$OUT_DIR/solve.json" >"$OUT_DIR/solve.log" 2>&1 || status=1
+echo "== converged solves (multigrid on the CPU and on the GPU), BDS voting, the models applied at 4K"
+"$PY" -m pytest benchmarks/neural -k "converged or bds_vote or apply_4k" -q -p no:cacheprovider --benchmark-json="$OUT_DIR/solve.json" >"$OUT_DIR/solve.log" 2>&1 || status=1
 "$PY" benchmarks/summarize.py "$OUT_DIR/solve.json" || tail -20 "$OUT_DIR/solve.log"
 
 echo "== demo on the GPU"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._native import _C, check_device
-from .image import check_array, to_float
+from .image import check_array, tensors_in_out, to_float
 
 
 def _last_axis3(x: np.ndarray, name: str) -> None:
@@ -17,6 +17,7 @@ def _last_axis3(x: np.ndarray, name: str) -> None:
         raise ValueError(f"{name} must have 3 channels in its last axis, got shape {x.shape}")
 
 
+@tensors_in_out
 def rgb2lab(rgb, *, device: str = "cpu") -> np.ndarray:
     """sRGB to CIELab.
 
@@ -47,6 +48,7 @@ def rgb2lab(rgb, *, device: str = "cpu") -> np.ndarray:
     return kernels.srgb_to_lab(np.ascontiguousarray(to_float(rgb)))
 
 
+@tensors_in_out
 def lab2rgb(lab, *, device: str = "cpu") -> np.ndarray:
     """CIELab to sRGB float32 in [0, 1] (out-of-gamut colors are clipped, as in scikit-image).
 

@@ -8,10 +8,13 @@ Dtype policy
   the output untouched, and pixels with alpha 0 are left out of every color statistic.
 * Gray images (``(H, W)``, ``(H, W, 1)``, gray + alpha) are refused by the color transfers
   with a message that says so.
+* Torch tensors (on any device) are taken wherever arrays are; a function whose image comes
+  as a tensor returns a tensor on that tensor's device (:func:`tensors_in_out`).
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -22,6 +25,37 @@ from .errors import InputError
 #: Float images may stray this far outside [0, 1] (rounding in earlier processing); they are
 #: clipped. Anything further out is refused rather than silently clipped.
 FLOAT_RANGE_TOLERANCE = 1e-3
+
+
+def _is_tensor(x) -> bool:
+    return type(x).__module__.startswith("torch") and hasattr(x, "detach")
+
+
+def _as_arrays(x):
+    """A torch tensor (or a list or tuple holding some) as NumPy arrays; anything else as is."""
+    if _is_tensor(x):
+        x = x.detach().cpu()
+        return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()
+    if isinstance(x, (list, tuple)) and any(_is_tensor(v) for v in x):
+        return type(x)(_as_arrays(v) for v in x)
+    return x
+
+
+def tensors_in_out(fn):
+    """Lets the image function ``fn`` take torch tensors, on any device, wherever it takes
+    arrays (the source, the references, masks); when its first argument is a tensor, its
+    result comes back as a tensor on that tensor's device. NumPy in, NumPy out."""
+
+    @functools.wraps(fn)
+    def wrapped(*args, **kwargs):
+        out = fn(*map(_as_arrays, args), **{k: _as_arrays(v) for k, v in kwargs.items()})
+        if args and _is_tensor(args[0]) and isinstance(out, np.ndarray):
+            import torch
+
+            return torch.from_numpy(np.ascontiguousarray(out)).to(args[0].device)
+        return out
+
+    return wrapped
 
 
 @dataclass

@@ -14,7 +14,8 @@ from skimage.transform import resize
 
 import transfer
 from transfer import _reference, features, nnf
-from transfer.neural.affine import affine_system, lab_to_unit, local_affine, solve_systems, wls_smooth
+from transfer.neural.affine import (affine_system, apply_affine, lab_to_unit, local_affine, solve_systems,
+                                    wls_smooth)
 from transfer.neural.pipeline import neural_transfer, unit_lab
 
 
@@ -139,6 +140,19 @@ def test_stage_wls(benchmark, images):
     coef += np.random.default_rng(0).normal(0, 0.05, coef.shape).astype(np.float32)
     run(benchmark, "neural-512-stages", "WLS smoothing of 6 coefficient maps (512x512)",
         lambda: wls_smooth(coef, unit[..., 0], lam=0.096, iterations=100))
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_stage_apply_4k(benchmark, images, device):
+    """The final models (a 1024 x 576 grid, the working size of a 3840 x 2160 source) applied
+    to the 4K source in one pass (apply_affine); NumPy in and out."""
+    if device == "cuda" and not transfer.cuda_available():
+        pytest.skip("needs a CUDA GPU")
+    g = np.random.default_rng(0)
+    src = resize(images[0], (2160, 3840), order=1).astype(np.float32)
+    a, b = g.uniform(0.5, 1.5, (576, 1024, 3)), g.uniform(-0.2, 0.2, (576, 1024, 3))
+    run(benchmark, "neural-4k-apply", f"affine models applied at 3840x2160 ({device})",
+        lambda: apply_affine((a, b), src, device=device))
 
 
 @pytest.mark.parametrize("solver", ["cg", "multigrid", "multigrid on CUDA"])

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._native import _C, check_device
 from ..errors import InputError
-from ..image import check_strength, color_image, finish
+from ..image import check_strength, color_image, finish, tensors_in_out
 from .methods import color_map
 
 DEFAULT_SIZE = 33  # the usual size of grading LUTs (Resolve's default export)
@@ -42,6 +42,7 @@ def identity_lut(size: int = DEFAULT_SIZE) -> np.ndarray:
     return np.stack(np.meshgrid(levels, levels, levels, indexing="ij"), axis=-1)
 
 
+@tensors_in_out
 def fit_lut(src, refs, *, method: str = "mkl", size: int | None = None, weights=None,
             strength: float = 1.0, iterations: int = 10, bins: int = 300,
             seed: int = 0, space: str = "lab") -> np.ndarray:
@@ -78,6 +79,7 @@ def fit_lut(src, refs, *, method: str = "mkl", size: int | None = None, weights=
     return out.astype(np.float32).reshape(size, size, size, 3)
 
 
+@tensors_in_out
 def apply_lut(img, lut, *, strength: float = 1.0, device: str = "cpu") -> np.ndarray:
     """``img`` with each color replaced by the LUT's, interpolated trilinearly.
 

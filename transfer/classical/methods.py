@@ -20,7 +20,7 @@ import numpy as np
 from .._native import _C
 from ..errors import InputError
 from ..image import (Image, check_seed, check_strength, color_image, color_references, finish,
-                     reference_weights)
+                     reference_weights, tensors_in_out)
 
 _EPS = 1e-8
 
@@ -56,6 +56,7 @@ def _pooled(moments, weights):
 # ---- Reinhard -----------------------------------------------------------------------------------
 
 
+@tensors_in_out
 def reinhard(src, refs, *, weights=None, strength: float = 1.0, space: str = "lab") -> np.ndarray:
     """Reinhard et al. (2001) color transfer: match the mean and standard deviation of each
     channel of a decorrelated color space: CIELab (default), or the paper's l-alpha-beta.
@@ -221,6 +222,7 @@ def mid_quantile_map(src_counts: np.ndarray, ref_counts, ref_weights, lo: float,
 
 # ---- Histogram matching -------------------------------------------------------------------------
 
+@tensors_in_out
 def histogram(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     """Per-channel histogram (CDF) matching in RGB.
 
@@ -273,6 +275,7 @@ def mkl_matrix(cov_src: np.ndarray, cov_ref: np.ndarray) -> np.ndarray:
     return u_s @ ((d_inv[:, None] * inner) * d_inv[None, :]) @ u_s.T
 
 
+@tensors_in_out
 def mkl(src, refs, *, weights=None, strength: float = 1.0) -> np.ndarray:
     """Monge-Kantorovich linear color transfer in RGB (Pitie & Kokaram 2007): the affine map
     that gives the source the reference's mean and covariance while moving colors least.
@@ -325,6 +328,7 @@ def idt_rotations(iterations: int, seed: int) -> np.ndarray:
     return np.asarray(rots, dtype=np.float32).reshape(iterations, 3, 3)
 
 
+@tensors_in_out
 def idt(
     src,
     refs,

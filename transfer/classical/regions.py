@@ -25,7 +25,7 @@ from . import methods as classical
 from .._native import _C
 from ..errors import InputError
 from ..image import (Image, as_reference_list, check_strength, color_image, color_references, finish,
-                     reference_weights, to_float)
+                     reference_weights, tensors_in_out, to_float)
 
 #: A region needs at least this many visible pixels in the source, and as many in the references
 #: together, for its statistics to mean anything (see `regional` for what happens otherwise).
@@ -333,6 +333,7 @@ def _visible(img: Image) -> np.ndarray:
     return np.ones(img.rgb.shape[:2], bool) if img.alpha is None else img.alpha > 0
 
 
+@tensors_in_out
 def regional(src, refs, src_regions, ref_regions=None, *, method: str = "mkl", feather="auto",
              unmatched: str = "keep", weights=None, strength: float = 1.0,
              report: dict | None = None, **options) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..color import srgb_to_lab
 from ..errors import InputError
-from ..image import check_strength, to_float
+from ..image import check_strength, tensors_in_out, to_float
 from ..neural.frames import Frame, carry_over, check_previous
 from ..shot import chain
 from .exemplar import exemplar, semantic
@@ -16,6 +16,7 @@ from .welsh import welsh
 METHODS = {"exemplar": exemplar, "semantic": semantic, "welsh": welsh}
 
 
+@tensors_in_out
 def colorize(gray, refs, *, method: str = "exemplar", strength: float = 1.0, previous=None,
              temporal: float = 0.9, **options) -> np.ndarray:
     """Colorize a gray image from color references; ``method`` is 'exemplar' (default),

@@ -26,7 +26,7 @@ from .._native import _C, device_option
 from ..color import gray3, lab_to_srgb, srgb_to_lab
 from ..errors import InputError
 from ..image import (check_count, check_seed, check_strength, check_weight, color_image,
-                     color_references, finish)
+                     color_references, finish, tensors_in_out)
 from ..progress import progress_bar
 from ..pyramid import STRIDES, fit, resample_labels, resize, search_radius, working_shape
 from ..shot import chain
@@ -138,6 +138,7 @@ def unit_rgb(unit: np.ndarray) -> np.ndarray:
     return lab_to_srgb(unit_to_lab(unit))
 
 
+@tensors_in_out
 def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, beta: float = 2.0,
                     lambda_l: float = 0.02, lambda_nl: float = 2.0, clusters: int = 10,
                     seed: int = 0, device: str = "auto", weights=None, progress=None,
