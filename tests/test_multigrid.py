@@ -260,3 +260,11 @@ def test_prior_pulls_the_models_toward_their_start():
     a, b = la.local_affine(s, guide, conf, prior=0.1, **kw)
     np.testing.assert_allclose(a, want[:, 0].reshape(s.shape), atol=1e-5)
     np.testing.assert_allclose(b, want[:, 1].reshape(s.shape), atol=1e-5)
+    # a map: the same weight everywhere is the number; a huge one on the left half holds it
+    np.testing.assert_allclose(la.local_affine(s, guide, conf, prior=np.full((20, 24), 0.1), **kw)[0], a,
+                               atol=1e-6)
+    held = np.zeros((20, 24))
+    held[:, :12] = 1e9
+    a, b = la.local_affine(s, guide, conf, prior=held, **kw)
+    np.testing.assert_allclose(a[:, :12], 0.5, atol=1e-5)
+    assert np.abs(a[:, 12:] - 0.5).mean() > 0.05

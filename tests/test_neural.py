@@ -226,6 +226,19 @@ def test_multigrid_solver_keeps_the_accuracy_and_more_structure_with_other_conte
                                   neural_transfer(src, other, progress=False, solver="multigrid"))
 
 
+def test_the_prior_weighs_how_much_the_references_show_other_content():
+    """All of COLD_PRIOR where they show a few percent of the source, none where they show
+    part of its scene, in proportion between; all of it without a shown map."""
+    from transfer.neural.pipeline import OTHER_CONTENT_SHOWN, Level, other_content
+
+    other, scene = OTHER_CONTENT_SHOWN
+    for share, expected in ((0.03, 1.0), (other, 1.0), ((other + scene) / 2, 0.5), (scene, 0.0), (0.6, 0.0)):
+        state = Level(fields=[], warm=False)
+        state.shown = np.full((8, 8), share)
+        assert other_content(state) == pytest.approx(expected)
+    assert other_content(Level(fields=[], warm=False)) == 1.0
+
+
 def test_report_overview_says_when_the_solves_were_warm_started(tmp_path):
     from transfer.io import read_image
     from transfer.report import overview, write_report

@@ -160,7 +160,8 @@ def _deep_method_options(p) -> None:
                    help="neural: how the color models are solved: cg (default), 300 conjugate-"
                    "gradient steps per level; multigrid, to convergence, held near their start "
                    "where the references show other content (keeps more of the source's "
-                   "structure there, worse where they show part of the scene; slower). "
+                   "structure there, more accurate where they show part of the scene; about 35% "
+                   "slower). "
                    "exemplar, semantic: how the colors are propagated (the same colors either way)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "

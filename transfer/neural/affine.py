@@ -203,7 +203,7 @@ def solve_grid(wx: np.ndarray, wy: np.ndarray, block: np.ndarray, rhs: np.ndarra
 def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l: float = 0.125,
                  lambda_nl: float = 2.0, clusters=None, src_lab=None, iterations: int = 100,
                  tol: float = 1e-6, x0=None, solver: str = "cg", device: str = "cpu",
-                 prior: float = 0.0):
+                 prior=0.0):
     """Per-pixel affine color models (a, b) per Lab channel, minimising
 
         sum_p nu w_p (a_p S_p + b_p - G_p)^2
@@ -228,8 +228,8 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
         Source in CIELab units, for the non-local distances (default: from src_unit).
     x0 : (a, b), optional
         Starting point instead of the box statistics.
-    prior : float
-        Weight of the pull toward the start (a0, b0) (0: none).
+    prior : float or (h, w) float
+        Weight of the pull toward the start (a0, b0) (0: none), everywhere or per pixel.
     iterations, tol : the most steps, and the relative residual that stops the solve
     solver : {'cg', 'multigrid'}
     device : {'cpu', 'cuda'}; 'cuda' with solver='multigrid' only
@@ -252,7 +252,7 @@ def local_affine(src_unit, guide_unit, confidence, *, nu: float = 1.0, lambda_l:
 
 
 def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
-                  lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
+                  lambda_nl: float, clusters=None, src_lab=None, x0=None, prior=0.0):
     """The normal equations of :func:`local_affine` as (lap, block, rhs, start) for
     :func:`solve_systems`: per channel c the unknowns (a, b) of every pixel,
     [[w S^2 + L, w S], [w S, w + L]] (a, b) = (w S G, w G), with L the smoothness and
@@ -268,7 +268,7 @@ def affine_system(src_unit, guide_unit, confidence, *, nu: float, lambda_l: floa
 
 
 def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float,
-                 lambda_nl: float, clusters=None, src_lab=None, x0=None, prior: float = 0.0):
+                 lambda_nl: float, clusters=None, src_lab=None, x0=None, prior=0.0):
     """The terms of :func:`local_affine`'s normal equations: the smoothness edges
     ``(p, q, weight)`` (:func:`smoothness_edges`), the non-local Laplacian (or None), and
     ``block``, ``rhs`` and the start as :func:`affine_system`'s."""
@@ -292,9 +292,10 @@ def affine_terms(src_unit, guide_unit, confidence, *, nu: float, lambda_l: float
     block = np.stack([np.stack([dw * sc * sc, dw * sc], 1), np.stack([dw * sc, dw], 1)], 1)
     start = np.stack([np.asarray(a0, np.float64).reshape(n, 3), np.asarray(b0, np.float64).reshape(n, 3)], 1)
     rhs = np.stack([dw * sc * gc, dw * gc], 1)
-    if prior:  # nu prior |x - start|^2
-        block = block + nu * prior * np.eye(2)[None, :, :, None]
-        rhs = rhs + nu * prior * start
+    if np.any(prior):  # nu prior |x - start|^2, prior a number or an (h, w) map
+        pull = nu * np.broadcast_to(np.asarray(prior, np.float64), (h, w)).reshape(n, 1, 1)
+        block = block + pull[..., None] * np.eye(2)[None, :, :, None]
+        rhs = rhs + pull * start
     return edges, lap_nl, block, rhs, start
 
 

@@ -51,6 +51,13 @@ WARM_START_MIN_SIMILARITY = {"effnet-lite0": 0.5}
 #: 300 Jacobi steps was (docs/performance.md).
 MULTIGRID_TOL, COLD_PRIOR = 1e-5, 0.003
 
+#: The share of the source that the references show (the mean of the coarsest level's
+#: ``spread.shown``) up to which they count as showing other content (the whole prior), and
+#: from which as showing part of the scene (none; in between, in proportion). Measured:
+#: 0.01-0.08 with references of other content, 0.42-0.67 with partial references that auto
+#: leaves cold (docs/performance.md).
+OTHER_CONTENT_SHOWN = (0.1, 0.4)
+
 @dataclass(frozen=True)
 class Options:
     """The settings of a neural transfer, checked (:func:`neural_transfer`'s keywords)."""
@@ -183,8 +190,8 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     solver : {'cg', 'multigrid'}: the color models by ``cg_iterations`` Jacobi-preconditioned
         conjugate-gradient steps (default), or solved to convergence by multigrid-preconditioned
         conjugate gradient, held near their start where the references show other content
-        (keeps more of the source's structure there, worse where they show part of the
-        scene; docs/performance.md).
+        (keeps far more of the source's structure there, and is more accurate where they
+        show part of the scene; about 35% slower; docs/performance.md).
     previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
@@ -292,9 +299,11 @@ def transfer_level(work: Working, state: Level, level: int, current, options: Op
     similarity = float(-error.mean())
     if state.warm is None and state.models is not None:
         state.warm = similarity >= WARM_START_MIN_SIMILARITY.get(options.backbone, np.inf)
+    if state.shown is None and options.backbone in spread.SIMILARITY:  # at the coarsest level
+        state.shown = spread.shown(-error, options.backbone)
     a, b = fit_models(work, state, src_level, guide, confidence, options)
-    if options.spread and options.backbone in spread.SIMILARITY:
-        a, b = spread_shown(state, (a, b), src_level, confidence, error, options.backbone)
+    if options.spread and state.shown is not None:
+        a, b = spread_shown(state, (a, b), src_level, confidence)
     state.models = (a, b)
     height, width = work.src_rgb.shape[:2]
     models = (_C.resize_bilinear(a, height, width), _C.resize_bilinear(b, height, width))
@@ -377,17 +386,26 @@ def fit_models(work: Working, state: Level, src_level, guide, confidence, option
     common = dict(nu=(height * width) / (h * w), lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
                   clusters=level_clusters, x0=x0)
     if options.solver == "multigrid":
+        prior = COLD_PRIOR * other_content(state) if state.warm is False else 0.0
         return local_affine(src_level, guide, confidence, solver="multigrid", tol=MULTIGRID_TOL,
-                            iterations=1000, prior=COLD_PRIOR if state.warm is False else 0.0, **common)
+                            iterations=1000, prior=prior, **common)
     return local_affine(src_level, guide, confidence, iterations=options.cg_iterations, **common)
 
 
-def spread_shown(state: Level, models, src_level, confidence, error, backbone: str):
-    """The models of what the references show spread by color to what they do not; which is
-    which is decided at the coarsest level, by the matches' similarity
-    (:func:`transfer.neural.spread.shown`)."""
+def other_content(state: Level) -> float:
+    """How much the references show other content than the source (1) rather than part of
+    its scene (0), by the share of the source they show (:data:`OTHER_CONTENT_SHOWN`); 1
+    for a backbone without :func:`transfer.neural.spread.shown`."""
     if state.shown is None:
-        state.shown = spread.shown(-error, backbone)
+        return 1.0
+    other, scene = OTHER_CONTENT_SHOWN
+    return float(np.clip((scene - state.shown.mean()) / (scene - other), 0.0, 1.0))
+
+
+def spread_shown(state: Level, models, src_level, confidence):
+    """The models of what the references show spread by color to what they do not; which is
+    which is decided at the coarsest level, by the matches' similarity (``state.shown``,
+    :func:`transfer.neural.spread.shown`)."""
     sure = resize(state.shown[..., None], confidence.shape)[..., 0]
     return spread.spread_models(models, src_level, confidence, sure)
 
