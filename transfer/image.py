@@ -27,16 +27,17 @@ from .errors import InputError
 FLOAT_RANGE_TOLERANCE = 1e-3
 
 
-def _is_tensor(x) -> bool:
+def is_tensor(x) -> bool:
+    """Whether ``x`` is a torch tensor (without importing torch)."""
     return type(x).__module__.startswith("torch") and hasattr(x, "detach")
 
 
 def _as_arrays(x):
     """A torch tensor (or a list or tuple holding some) as NumPy arrays; anything else as is."""
-    if _is_tensor(x):
+    if is_tensor(x):
         x = x.detach().cpu()
         return (x.float() if str(x.dtype) == "torch.bfloat16" else x).numpy()
-    if isinstance(x, (list, tuple)) and any(_is_tensor(v) for v in x):
+    if isinstance(x, (list, tuple)) and any(is_tensor(v) for v in x):
         return type(x)(_as_arrays(v) for v in x)
     return x
 
@@ -49,7 +50,7 @@ def tensors_in_out(fn):
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
         out = fn(*map(_as_arrays, args), **{k: _as_arrays(v) for k, v in kwargs.items()})
-        if args and _is_tensor(args[0]) and isinstance(out, np.ndarray):
+        if args and is_tensor(args[0]) and isinstance(out, np.ndarray):
             import torch
 
             return torch.from_numpy(np.ascontiguousarray(out)).to(args[0].device)

@@ -19,6 +19,7 @@ import numpy as np
 from . import _native
 from ._native import _C
 from .errors import InputError
+from .image import is_tensor
 
 BACKENDS = ("auto", "cpu", "cuda", "exact")
 
@@ -51,13 +52,9 @@ class Field(NamedTuple):
 # ---- validation and layout ----------------------------------------------------------------------
 
 
-def _is_torch(x) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
 def _feature_map(x, name: str) -> np.ndarray:
     """(C, H, W) float32 NumPy array from a NumPy array or torch tensor, validated."""
-    if _is_torch(x):
+    if is_tensor(x):
         x = x.detach().to("cpu").numpy()
     if not isinstance(x, np.ndarray):
         raise TypeError(f"{name} must be a NumPy array or torch tensor of shape (C, H, W), "

@@ -481,9 +481,7 @@ def propagate(light: np.ndarray, data_ab, data_weight, propagation: float, *,
     ab_out = _C.resize_bilinear(np.ascontiguousarray(data_ab, dtype=np.float32), out_h, out_w)
     conf_out = _C.resize_bilinear(np.ascontiguousarray(data_weight[..., None], dtype=np.float32),
                                   out_h, out_w)[..., 0]
-    if solver == "multigrid":
-        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out,
-                            solver="multigrid", tol=PROPAGATION_TOL, iterations=100)
-    else:
-        ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, iterations=200)
+    steps = (dict(solver="multigrid", tol=PROPAGATION_TOL, iterations=100) if solver == "multigrid"
+             else dict(iterations=200))
+    ab_out = wls_smooth(ab_out, light / 100.0, lam=propagation, data_weight=conf_out, **steps)
     return compose(light, ab_out)
