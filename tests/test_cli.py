@@ -373,11 +373,11 @@ def test_neural_warm_start_reaches_the_transfer(files, astronaut, chelsea):
 def test_neural_solver_reaches_the_transfer(files, astronaut, chelsea):
     from transfer.neural.pipeline import neural_transfer
 
-    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--solver", "multigrid", "--out",
+    r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--solver", "cg", "--out",
             files / "m.png", "-q")
     assert r.returncode == 0, r.stderr
     np.testing.assert_array_equal(read_image(files / "m.png"),
-                                  neural_transfer(astronaut, chelsea, solver="multigrid", progress=False))
+                                  neural_transfer(astronaut, chelsea, solver="cg", progress=False))
     r = run("--src", files / "src.png", "--refs", files / "ref2.png", "--method", "mkl", "--solver", "multigrid",
             "--out", files / "x.png")
     assert r.returncode == 2 and "--solver does not apply to --method mkl" in r.stderr

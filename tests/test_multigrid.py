@@ -152,8 +152,10 @@ def test_v_cycle_with_a_nonlocal_term_converges():
     assert history[-1] < 1e-6 and rates.max() < 0.8, rates
 
 
-def test_solver_is_thread_independent(threads):
-    h, w = 180, 190  # several chunks of the fixed-order sums
+# 180 x 190: several chunks of the fixed-order sums, the coarse grids small enough to run on
+# one thread; 260 x 258: the first coarse grid (and its non-local edges) built in parallel too
+@pytest.mark.parametrize("h, w, maxiter", [(180, 190, 100), (260, 258, 6)])
+def test_solver_is_thread_independent(threads, h, w, maxiter):
     wx, wy, _, block = grid(h, w, 2, 3, seed=8, edges=False)
     rhs = rng(9).normal(size=(h * w, 2, 3))
     lap_nl = random_nonlocal(h * w, 16)
@@ -161,7 +163,7 @@ def test_solver_is_thread_independent(threads):
     for t in (1, 2):
         threads(t)
         runs.append(la.solve_grid(wx, wy, block, rhs, np.zeros_like(rhs), nonlocal_lap=lap_nl, rtol=1e-8,
-                                  maxiter=100))
+                                  maxiter=maxiter))
     np.testing.assert_array_equal(runs[0], runs[1])
 
 

@@ -156,13 +156,13 @@ def _deep_method_options(p) -> None:
                    "while the source's structure fades a little when they only show other "
                    "content (off). auto (default): on when the matches say the references show "
                    "the source's scene")
-    p.add_argument("--solver", default="cg", choices=("cg", "multigrid"),
-                   help="neural: how the color models are solved: cg (default), 300 conjugate-"
-                   "gradient steps per level; multigrid, to convergence, held near their start "
-                   "where the references show other content (keeps more of the source's "
-                   "structure there, more accurate where they show part of the scene; about 35% "
-                   "slower). "
-                   "exemplar, semantic: how the colors are propagated (the same colors either way)")
+    p.add_argument("--solver", choices=("cg", "multigrid"),
+                   help="neural: how the color models are solved: multigrid (default), to "
+                   "convergence, held near their start where the references show other content; "
+                   "cg, 300 conjugate-gradient steps per level (keeps less of the source's "
+                   "structure with references of other content). "
+                   "exemplar, semantic: how the colors are propagated: cg (default) or "
+                   "multigrid (the same colors either way)")
     p.add_argument("--passes", type=int, default=None, metavar="N",
                    help="colorization (exemplar, semantic): colorizations in a row, each further "
                    "one matching its colored result with the color references (default 2, or 1 "
@@ -539,8 +539,9 @@ def _deep_options(args) -> dict:
     """The options of the methods on deep correspondences."""
     options = dict(backbone=args.backbone, weights=args.weights, device=args.device,
                    max_size=args.max_size, ref_scale=args.ref_scale, context=args.context,
-                   seed=args.seed, strength=args.strength, solver=args.solver,
-                   progress=False if args.quiet else None)
+                   seed=args.seed, strength=args.strength, progress=False if args.quiet else None)
+    if args.solver:
+        options["solver"] = args.solver
     if args.levels:
         options["levels"] = args.levels
     return options

@@ -16,7 +16,7 @@ import transfer
 from transfer import _reference, features, nnf
 from transfer.neural.affine import (affine_system, apply_affine, lab_to_unit, local_affine, solve_systems,
                                     wls_smooth)
-from transfer.neural.pipeline import neural_transfer, unit_lab
+from transfer.neural.pipeline import MULTIGRID_TOL, neural_transfer, unit_lab
 
 
 def square(img, n=512):
@@ -49,11 +49,14 @@ def run(benchmark, group, name, fn, rounds=3):
     return benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
 
 
+@pytest.mark.parametrize("solver", ["multigrid", "cg"])
 @pytest.mark.parametrize("k", [1, 4])
-def test_end_to_end(benchmark, images, net, k):
+def test_end_to_end(benchmark, images, net, k, solver):
+    """The default (the models solved to convergence by multigrid) against the earlier
+    default, 300 Jacobi CG steps per level, in the same run."""
     src, refs = images
-    run(benchmark, "neural-512-end-to-end", f"transfer neural, {k} reference(s)",
-        lambda: neural_transfer(src, refs[:k], progress=False), rounds=2)
+    run(benchmark, "neural-512-end-to-end", f"transfer neural, {k} reference(s), {solver} solver",
+        lambda: neural_transfer(src, refs[:k], progress=False, solver=solver), rounds=2)
 
 
 @pytest.mark.parametrize("chained", [False, True])
@@ -113,10 +116,14 @@ def affine_inputs(images):
     return s, g, conf, clusters
 
 
-def test_stage_affine_solve(benchmark, affine_inputs):
+@pytest.mark.parametrize("solver", ["multigrid", "cg"])
+def test_stage_affine_solve(benchmark, affine_inputs, solver):
     s, g, conf, clusters = affine_inputs
-    run(benchmark, "neural-512-stages", "local affine solve (level 2, 300 CG iterations)",
-        lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=clusters, iterations=300))
+    kw = (dict(solver="multigrid", tol=MULTIGRID_TOL, iterations=1000) if solver == "multigrid"
+          else dict(iterations=300))
+    name = f"multigrid CG to {MULTIGRID_TOL:g}" if solver == "multigrid" else "300 Jacobi CG iterations"
+    run(benchmark, "neural-512-stages", f"local affine solve (level 2, {name})",
+        lambda: local_affine(s, g, conf, nu=4.0, lambda_l=0.02, clusters=clusters, **kw))
 
 
 @pytest.mark.parametrize("solver", ["transfer _C.pcg, 3 channels at once", "scipy cg per channel"])

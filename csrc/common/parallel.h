@@ -12,11 +12,17 @@
 
 namespace transfer {
 
+// Loops of fewer than `from` items run on the calling thread: starting a region wakes the
+// sleeping team (OMP_WAIT_POLICY=PASSIVE), tens of microseconds, more than a small loop of
+// cheap items takes.
 template <class F>
-void parallel_for(int64_t n, F&& f) {
-#pragma omp parallel for schedule(static)
+void parallel_for(int64_t n, F&& f, int64_t from = 2) {
+#pragma omp parallel for schedule(static) if (n >= from)
   for (int64_t i = 0; i < n; ++i) f(i);
 }
+
+// `from` for loops over the nodes of a grid (per value of a vector: times the values per node)
+constexpr int64_t kSerialNodes = 1 << 14;
 
 inline int num_threads() { return omp_get_max_threads(); }
 

@@ -43,57 +43,76 @@ struct Level {
 constexpr int kFarKept = 8;
 
 void coarsen_far(const Level& fine, Level& c) {
-  struct Entry {
-    int64_t key;
+  struct Edge {
+    int64_t to;
     double w;
   };
-  std::vector<Entry> entries;
-  entries.reserve(fine.far_idx.size());
+  const int64_t cn = c.n();
   auto parent = [&](int64_t i) { return (i / fine.w / 2) * c.w + (i % fine.w) / 2; };
-  for (int64_t i = 0; i < fine.n(); ++i) {
-    const int64_t I = parent(i);
-    for (int64_t l = fine.far_ptr[i]; l < fine.far_ptr[i + 1]; ++l) {
-      const int64_t J = parent(fine.far_idx[l]);
-      if (J != I) entries.push_back({I * c.n() + J, fine.far_w[l]});
+  auto children = [&](int64_t I, auto&& fn) {  // the fine nodes of I's 2 x 2 block
+    const int64_t row = 2 * (I / c.w), col = 2 * (I % c.w);
+    for (int64_t y = row; y < std::min(row + 2, fine.h); ++y)
+      for (int64_t x = col; x < std::min(col + 2, fine.w); ++x) fn(y * fine.w + x);
+  };
+  // each coarse row's pairs, merged in place over room for all of its children's edges
+  std::vector<int64_t> room(cn + 1, 0), count(cn, 0);
+  for (int64_t I = 0; I < cn; ++I) {
+    int64_t n = 0;
+    children(I, [&](int64_t i) { n += fine.far_ptr[i + 1] - fine.far_ptr[i]; });
+    room[I + 1] = room[I] + n;
+  }
+  std::vector<Edge> pairs(room[cn]);
+  std::vector<double> floor(cn, 0.0);  // each row's kFarKept-th largest weight
+  parallel_for(cn, [&](int64_t I) {
+    Edge* row = pairs.data() + room[I];
+    int64_t n = 0;
+    children(I, [&](int64_t i) {
+      for (int64_t l = fine.far_ptr[i]; l < fine.far_ptr[i + 1]; ++l) {
+        const int64_t J = parent(fine.far_idx[l]);
+        if (J != I) row[n++] = {J, fine.far_w[l]};
+      }
+    });
+    std::sort(row, row + n, [](const Edge& a, const Edge& b) { return a.to < b.to || (a.to == b.to && a.w < b.w); });
+    int64_t m = 0;
+    for (int64_t e = 0; e < n; ++e) {
+      const Edge edge = row[e];  // read before a new pair may take its place
+      if (m == 0 || edge.to != row[m - 1].to) row[m++] = {edge.to, 0.0};
+      row[m - 1].w += edge.w;
     }
-  }
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return a.key < b.key || (a.key == b.key && a.w < b.w); });
-  std::vector<Entry> merged;  // one per pair, by row
-  for (size_t e = 0; e < entries.size(); ++e) {
-    if (e == 0 || entries[e].key != entries[e - 1].key) merged.push_back({entries[e].key, 0.0});
-    merged.back().w += entries[e].w;
-  }
-  // each row's kFarKept-th largest weight
-  std::vector<double> floor(c.n(), 0.0);
-  std::vector<double> row;
-  for (size_t e = 0; e < merged.size();) {
-    const int64_t I = merged[e].key / c.n();
-    row.clear();
-    for (; e < merged.size() && merged[e].key / c.n() == I; ++e) row.push_back(merged[e].w);
-    if (static_cast<int>(row.size()) > kFarKept) {
-      std::nth_element(row.begin(), row.begin() + (kFarKept - 1), row.end(), std::greater<double>());
-      floor[I] = row[kFarKept - 1];
+    count[I] = m;
+    if (m > kFarKept) {
+      std::vector<double> w(m);
+      for (int64_t e = 0; e < m; ++e) w[e] = row[e].w;
+      std::nth_element(w.begin(), w.begin() + (kFarKept - 1), w.end(), std::greater<double>());
+      floor[I] = w[kFarKept - 1];
     }
-  }
-  c.far_ptr.assign(c.n() + 1, 0);
-  std::fill(c.extra.begin(), c.extra.end(), 0.0);
-  for (const Entry& e : merged) {
-    const int64_t I = e.key / c.n(), J = e.key % c.n();
-    if (e.w < floor[I] && e.w < floor[J]) continue;
-    c.far_idx.push_back(static_cast<int32_t>(J));
-    c.far_w.push_back(e.w);
-    ++c.far_ptr[I + 1];
-    c.extra[I] += e.w;
-  }
-  for (int64_t I = 0; I < c.n(); ++I) c.far_ptr[I + 1] += c.far_ptr[I];
+  }, kSerialNodes);
+  auto kept = [&](int64_t I, const Edge& e) { return !(e.w < floor[I] && e.w < floor[e.to]); };
+  c.far_ptr.assign(cn + 1, 0);
+  parallel_for(cn, [&](int64_t I) {
+    const Edge* row = pairs.data() + room[I];
+    for (int64_t e = 0; e < count[I]; ++e) c.far_ptr[I + 1] += kept(I, row[e]);
+  }, kSerialNodes);
+  for (int64_t I = 0; I < cn; ++I) c.far_ptr[I + 1] += c.far_ptr[I];
+  c.far_idx.resize(c.far_ptr[cn]), c.far_w.resize(c.far_ptr[cn]);
+  parallel_for(cn, [&](int64_t I) {
+    const Edge* row = pairs.data() + room[I];
+    int64_t at = c.far_ptr[I];
+    double degree = 0.0;
+    for (int64_t e = 0; e < count[I]; ++e) {
+      if (!kept(I, row[e])) continue;
+      c.far_idx[at] = static_cast<int32_t>(row[e].to), c.far_w[at++] = row[e].w;
+      degree += row[e].w;
+    }
+    c.extra[I] = degree;
+  }, kSerialNodes);
 }
 
 void fill_diag(Level& lv) {
   lv.diag.resize(lv.n());
   parallel_for(lv.n(), [&](int64_t i) {
     lv.diag[i] = degree_px(lv.h, lv.w, lv.wx, lv.wy, lv.extra.data(), i);
-  });
+  }, kSerialNodes);
 }
 
 // A Gauss-Seidel half-sweep over one color; the non-local neighbours read from x as it was
@@ -102,12 +121,12 @@ template <int M, int K>
 void relax_color(const Grid& g, const double* f, double* x, double* held, int color) {
   const double* from = x;
   if (g.far_ptr != nullptr) {
-    parallel_for(g.h * g.w * M * K, [&](int64_t t) { held[t] = x[t]; });
+    std::copy(x, x + g.h * g.w * M * K, held);
     from = held;
   }
   parallel_for(g.h, [&](int64_t row) {
     for (int64_t col = (row + color) & 1; col < g.w; col += 2) relax_px<M, K>(g, f, from, x, row * g.w + col);
-  });
+  }, (kSerialNodes + g.w - 1) / g.w);
 }
 
 template <int M, int K>
@@ -168,7 +187,7 @@ class Multigrid {
     parallel_for(c.n(), [&](int64_t I) {
       coarsen_px<M, K>(g, fe, c.h, c.w, I, c.own_wx.data(), c.own_wy.data(), c.extra.data(),
                        c.own_block.data());
-    });
+    }, kSerialNodes);
     c.wx = c.own_wx.data(), c.wy = c.own_wy.data(), c.block = c.own_block.data();
     if (!fine.far_ptr.empty()) coarsen_far(fine, c);
     fill_diag(c);
@@ -189,11 +208,11 @@ class Multigrid {
     }
     for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, held, 0), relax_color<M, K>(g, f, x, held, 1);
     double* r = lv.r.data();
-    parallel_for(lv.n(), [&](int64_t i) { residual_px<M, K>(g, f, x, i, r); });
+    parallel_for(lv.n(), [&](int64_t i) { residual_px<M, K>(g, f, x, i, r); }, kSerialNodes);
     Level& c = levels_[l + 1];
-    parallel_for(c.n(), [&](int64_t I) { restrict_px<W>(g, r, c.w, I, c.f.data()); });
+    parallel_for(c.n(), [&](int64_t I) { restrict_px<W>(g, r, c.w, I, c.f.data()); }, kSerialNodes);
     cycle(l + 1, c.f.data(), c.x.data());
-    parallel_for(lv.n(), [&](int64_t i) { prolong_px<W>(g, c.x.data(), c.w, x, i); });
+    parallel_for(lv.n(), [&](int64_t i) { prolong_px<W>(g, c.x.data(), c.w, x, i); }, kSerialNodes);
     for (int s = 0; s < kSweeps; ++s) relax_color<M, K>(g, f, x, held, 1), relax_color<M, K>(g, f, x, held, 0);
   }
 
@@ -216,7 +235,7 @@ int solve(int64_t h, int64_t w, const double* wx, const double* wy, const double
   const Grid g = mg.top().grid();
   std::vector<double> r(n * W), z(n * W), p(n * W, 0.0), q(n * W);
   auto apply = [&](const double* v, double* out) {  // A v, the non-local edges included
-    parallel_for(n, [&](int64_t i) { apply_px<M, K>(g, v, i, out + i * W); });
+    parallel_for(n, [&](int64_t i) { apply_px<M, K>(g, v, i, out + i * W); }, kSerialNodes);
   };
   const StepOps ops{
       [&](Dot d) {
@@ -225,20 +244,20 @@ int solve(int64_t h, int64_t w, const double* wx, const double* wy, const double
         return chunked_range_sums(n, K, [&](int64_t i0, int64_t i1, double* s) { dots<M, K>(u, v, i0, i1, s); });
       },
       [&](const std::vector<char>& active) {
-        parallel_for(n * W, [&](int64_t t) { x[t] = active[t % K] ? x[t] : 0.0; });
+        parallel_for(n * W, [&](int64_t t) { x[t] = active[t % K] ? x[t] : 0.0; }, kSerialNodes * W);
       },
-      [&]() { parallel_for(n, [&](int64_t i) { residual_px<M, K>(g, b, x, i, r.data()); }); },
+      [&]() { parallel_for(n, [&](int64_t i) { residual_px<M, K>(g, b, x, i, r.data()); }, kSerialNodes); },
       [&]() { mg.cycle(r.data(), z.data()); },
       [&]() { apply(p.data(), q.data()); },
-      [&](const std::vector<double>& on) { parallel_for(n * W, [&](int64_t t) { x[t] += on[t % K] * z[t]; }); },
+      [&](const std::vector<double>& on) { parallel_for(n * W, [&](int64_t t) { x[t] += on[t % K] * z[t]; }, kSerialNodes * W); },
       [&](const std::vector<double>& beta) {
-        parallel_for(n * W, [&](int64_t t) { p[t] = p[t] * beta[t % K] + z[t]; });
+        parallel_for(n * W, [&](int64_t t) { p[t] = p[t] * beta[t % K] + z[t]; }, kSerialNodes * W);
       },
       [&](const std::vector<double>& alpha) {
         parallel_for(n * W, [&](int64_t t) {
           x[t] += alpha[t % K] * p[t];
           r[t] -= alpha[t % K] * q[t];
-        });
+        }, kSerialNodes * W);
       }};
   return multigrid_steps<K>(ops, rtol, maxiter, krylov, history);
 }

@@ -23,7 +23,7 @@ class Solver {
 
   int run(const double* b, double* x, double rtol, int maxiter) {
     const int k = k_;
-    parallel_for(n_, [&](int64_t i) { jacobi_row(i); });
+    parallel_for(n_, [&](int64_t i) { jacobi_row(i); }, kSerialNodes);
     const std::vector<double> bb = chunked_range_sums(n_, k, [&](int64_t i0, int64_t i1, double* s) {
       dots(b, b, i0, i1, s);
     });
@@ -36,7 +36,7 @@ class Solver {
     parallel_for(n_, [&](int64_t i) {  // x = 0 for a system whose b = 0 (cg returns b)
       for (int t = 0; t < wd_; ++t)
         if (!active[t % k]) x[i * wd_ + t] = 0.0;
-    });
+    }, kSerialNodes);
     // r = b - A x, z = M r; sums r.r and r.z
     std::vector<double> sums = chunked_range_sums(n_, 2 * k, [&](int64_t i0, int64_t i1, double* s) {
       for (int64_t i = i0; i < i1; ++i) apply_row(x, i, &r_[i * wd_]);
@@ -61,7 +61,7 @@ class Solver {
             const int64_t t = (i * m() + u) * kk() + c;
             p_[t] = p_[t] * bt[c] + z_[t];
           }
-      });
+      }, kSerialNodes);
       // q = A p, with the sums p.q
       const std::vector<double> pq = chunked_range_sums(n_, k, [&](int64_t i0, int64_t i1, double* s) {
         for (int64_t i = i0; i < i1; ++i) apply_row(p_.data(), i, &q_[i * wd_]);

@@ -78,7 +78,7 @@ class Options:
     center: bool = True
     warm_start: object = "auto"
     spread: bool = True
-    solver: str = "cg"
+    solver: str = "multigrid"
 
     @classmethod
     def checked(cls, *, backbone="effnet-lite0", levels=None, **given) -> "Options":
@@ -100,7 +100,7 @@ class Options:
         warm = given.get("warm_start", "auto")
         if not (isinstance(warm, (bool, np.bool_)) or warm == "auto"):
             raise InputError(f"warm_start must be True, False or 'auto', got {warm!r}")
-        check_solver(given.get("solver", "cg"))
+        check_solver(given.get("solver", "multigrid"))
         if backbone not in DEFAULT_LEVELS:
             raise InputError(f"unknown backbone {backbone!r}; expected one of {', '.join(DEFAULT_LEVELS)}")
         levels = features.check_levels(DEFAULT_LEVELS[backbone] if levels is None else levels)
@@ -151,7 +151,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
                     seed: int = 0, device: str = "auto", weights=None, progress=None,
                     strength: float = 1.0, max_size: int = 1024, cg_iterations: int = 300,
                     ref_scale="auto", context: float = 0.0, center: bool = True,
-                    warm_start: bool | str = "auto", spread: bool = True, solver: str = "cg",
+                    warm_start: bool | str = "auto", spread: bool = True, solver: str = "multigrid",
                     previous=None, temporal: float = 0.9, report: dict | None = None,
                     backend: str | None = None) -> np.ndarray:
     """Recolor ``src`` with the colors of ``refs`` by neural color transfer (He et al.):
@@ -174,7 +174,7 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     strength : blend between the source (0) and the full transfer (1).
     max_size : longest side at which images are matched and fitted; the models are applied to
         the full-resolution source.
-    cg_iterations : conjugate-gradient steps of each level's color-model solve.
+    cg_iterations : conjugate-gradient steps of each level's color-model solve (solver='cg').
     ref_scale : 'auto', a factor, or one factor per reference: references resized before
         matching so that their content has the source's size (:mod:`transfer.neural.scale`).
     context : weight of the coarser level's features appended to the finest level's
@@ -187,11 +187,12 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     spread : give the content the references do not show the color models of the content of
         similar color they show (:mod:`transfer.neural.spread`), instead of those of its
         wrong matches (effnet-lite0; not measured with other backbones, where it is off).
-    solver : {'cg', 'multigrid'}: the color models by ``cg_iterations`` Jacobi-preconditioned
-        conjugate-gradient steps (default), or solved to convergence by multigrid-preconditioned
-        conjugate gradient, held near their start where the references show other content
-        (keeps far more of the source's structure there, and is more accurate where they
-        show part of the scene; about 35% slower; docs/performance.md).
+    solver : {'multigrid', 'cg'}: the color models solved to convergence by
+        multigrid-preconditioned conjugate gradient, held near their start where the
+        references show other content (default), or by ``cg_iterations`` Jacobi-preconditioned
+        conjugate-gradient steps from box statistics (the earlier default: keeps less of the
+        source's structure with references of other content, less accurate with references of
+        part of the scene; docs/quality.md).
     previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
@@ -386,7 +387,10 @@ def fit_models(work: Working, state: Level, src_level, guide, confidence, option
     common = dict(nu=(height * width) / (h * w), lambda_l=options.lambda_l, lambda_nl=options.lambda_nl,
                   clusters=level_clusters, x0=x0)
     if options.solver == "multigrid":
-        prior = COLD_PRIOR * other_content(state) if state.warm is False else 0.0
+        # from the second level on, so that warm_start=False gives what 'auto' gives when it
+        # decides so there
+        cold = state.warm is False and state.models is not None
+        prior = COLD_PRIOR * other_content(state) if cold else 0.0
         return local_affine(src_level, guide, confidence, solver="multigrid", tol=MULTIGRID_TOL,
                             iterations=1000, prior=prior, **common)
     return local_affine(src_level, guide, confidence, iterations=options.cg_iterations, **common)
