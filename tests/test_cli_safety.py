@@ -227,14 +227,13 @@ def test_idt_progress_bar(astronaut, coffee, monkeypatch):
     assert "idt:" in terminal.getvalue() and "/4 [" in terminal.getvalue()
 
 
-def test_openmp_threads_wait_passively_unless_told():
-    code = "import os, transfer; print(os.environ['OMP_WAIT_POLICY'])"
-    env = {k: v for k, v in _env().items() if k != "OMP_WAIT_POLICY"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
-    assert out.stdout.strip() == "PASSIVE", out.stderr
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
-    assert out.stdout.strip() == "ACTIVE", out.stderr
+def test_openmp_threads_spin_briefly_unless_told():
+    code = "import os, transfer; print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('GOMP_SPINCOUNT'))"
+    env = {k: v for k, v in _env().items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    for given, expected in (({}, "None 3000"), ({"OMP_WAIT_POLICY": "PASSIVE"}, "PASSIVE None"),
+                            ({"GOMP_SPINCOUNT": "0"}, "None 0")):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**env, **given})
+        assert out.stdout.strip() == expected, (given, out.stdout, out.stderr)
 
 
 # ---- 6: the same bytes for any thread count -----------------------------------------------------

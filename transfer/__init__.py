@@ -23,11 +23,12 @@ The functions below are imported on first use, so that ``import transfer`` stays
 
 import os as _os
 
-# Waiting OpenMP threads sleep instead of spinning (a user's setting wins): spinning threads of
-# this package's kernels and of torch's runtime held the cores each other needed, and on a
-# loaded machine the neural transfer ran 3x slower (docs/performance.md). Read when the
-# OpenMP runtimes load, so it is set before torch or the kernels are imported.
-_os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Waiting OpenMP threads spin a few microseconds, then sleep (a user's setting wins): spinning
+# long (libgomp's default) made the neural transfer 3x slower on a loaded machine, sleeping at
+# once 1.3x slower on an idle one, each region then waking its threads (docs/performance.md).
+# Read when the OpenMP runtime loads, so it is set before torch or the kernels are imported.
+if "OMP_WAIT_POLICY" not in _os.environ:
+    _os.environ.setdefault("GOMP_SPINCOUNT", "3000")
 
 from . import _moved
 from ._version import __version__

@@ -77,10 +77,13 @@ def load(request):
         p.wait()
 
 
-@pytest.mark.parametrize("policy", ["ACTIVE", "PASSIVE"])
+@pytest.mark.parametrize("policy", ["ACTIVE", "PASSIVE", None])
 def test_neural_under_load(benchmark, tmp_path, load, policy):
+    """How OpenMP's waiting threads wait: spinning (ACTIVE), sleeping at once (PASSIVE), or the
+    package's default (None: GOMP_SPINCOUNT=3000, a few microseconds of spinning)."""
     benchmark.group = f"neural-512-{load}"
-    benchmark.name = f"OMP_WAIT_POLICY={policy}"
+    benchmark.name = f"OMP_WAIT_POLICY={policy}" if policy else "default (GOMP_SPINCOUNT=3000)"
     args = [sys.executable, "-m", "transfer", "-s", EXAMPLES / "astronaut.jpg", "-r", EXAMPLES / "coffee.jpg",
             "-o", tmp_path / "out.png", "--overwrite", "-q"]
-    benchmark.pedantic(_run, args=(args, _env(OMP_WAIT_POLICY=policy)), rounds=3)
+    env = _env(OMP_WAIT_POLICY=policy, GOMP_SPINCOUNT=None)
+    benchmark.pedantic(_run, args=(args, env), rounds=3)

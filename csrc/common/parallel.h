@@ -12,9 +12,8 @@
 
 namespace transfer {
 
-// Loops of fewer than `from` items run on the calling thread: starting a region wakes the
-// sleeping team (OMP_WAIT_POLICY=PASSIVE), tens of microseconds, more than a small loop of
-// cheap items takes.
+// Loops of fewer than `from` items run on the calling thread: starting a region costs more
+// than a small loop of cheap items takes (tens of microseconds where the team sleeps).
 template <class F>
 void parallel_for(int64_t n, F&& f, int64_t from = 2) {
 #pragma omp parallel for schedule(static) if (n >= from)
