@@ -190,9 +190,9 @@ def neural_transfer(src, refs, *, backbone: str = "effnet-lite0", levels=None, b
     solver : {'multigrid', 'cg'}: the color models solved to convergence by
         multigrid-preconditioned conjugate gradient, held near their start where the
         references show other content (default), or by ``cg_iterations`` Jacobi-preconditioned
-        conjugate-gradient steps from box statistics (the earlier default: keeps less of the
-        source's structure with references of other content, less accurate with references of
-        part of the scene; docs/quality.md).
+        conjugate-gradient steps (keeps less of the source's structure where the references
+        show other content, and is less accurate where they show part of the scene;
+        docs/quality.md).
     previous, temporal : the preceding frame of a shot (a :class:`transfer.neural.frames.Frame`,
         as :func:`neural_frame` returns it) and the share of its carried models.
     report : dict, optional
