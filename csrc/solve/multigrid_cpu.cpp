@@ -121,7 +121,7 @@ template <int M, int K>
 void relax_color(const Grid& g, const double* f, double* x, double* held, int color) {
   const double* from = x;
   if (g.far_ptr != nullptr) {
-    std::copy(x, x + g.h * g.w * M * K, held);
+    parallel_for(g.h * g.w * M * K, [&](int64_t t) { held[t] = x[t]; }, kSerialNodes * M * K);
     from = held;
   }
   parallel_for(g.h, [&](int64_t row) {
